@@ -1,0 +1,32 @@
+// A Link decorator that shows every frame in and out, with its timestamp, to a
+// CaptureSink: the hook that the pcap writer and the ladder renderer hang on.
+#pragma once
+
+#include "link/link.hpp"
+
+namespace synack::link {
+
+enum class Direction { in, out };
+
+class CaptureSink {
+ public:
+  virtual void on_capture(Direction dir, wire::Bytes frame, Instant at) = 0;
+
+ protected:
+  ~CaptureSink() = default;
+};
+
+class CaptureLink final : public Link {
+ public:
+  CaptureLink(Link& inner, CaptureSink& sink) : inner_(inner), sink_(sink) {}
+
+  void send(wire::Bytes frame, Instant now) override;
+  std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
+  std::size_t mtu() const override { return inner_.mtu(); }
+
+ private:
+  Link& inner_;
+  CaptureSink& sink_;
+};
+
+}  // namespace synack::link
