@@ -43,3 +43,18 @@ constexpr Instant from_nanos(std::int64_t n) {
 }
 
 }  // namespace synack
+
+namespace synack {
+
+// Where a stack learns the time for calls that come from the application (the trace needs
+// to place `connect()` on the timeline). The simulator's network is one, the runtime's
+// real-time driver another. The protocol core never reads a clock of its own.
+class Clock {
+ public:
+  virtual Instant now() const = 0;
+
+ protected:
+  ~Clock() = default;
+};
+
+}  // namespace synack

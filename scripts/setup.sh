@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages synack needs to build and test. Safe to run again: it only
+# calls apt when something is missing. Runs as root (CI and the dev machines are root).
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build          # the toolchain
+  libgtest-dev libgmock-dev      # unit, scenario and raw-peer tests
+  libbenchmark-dev               # micro benchmarks
+  clang-format                   # the format check in the test command
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

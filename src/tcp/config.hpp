@@ -1,0 +1,46 @@
+// Per-connection settings: the socket options and the stack-wide defaults they start from.
+// Defaults follow Linux where Linux is the reference users compare with.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "synack/time.hpp"
+
+namespace synack::tcp {
+
+struct Keepalive {
+  bool enabled = false;                // SO_KEEPALIVE
+  Duration idle = seconds(7200);       // TCP_KEEPIDLE (Linux tcp_keepalive_time)
+  Duration interval = seconds(75);     // TCP_KEEPINTVL
+  int count = 9;                       // TCP_KEEPCNT
+};
+
+struct Linger {
+  bool enabled = false;  // SO_LINGER l_onoff
+  int seconds = 0;       // l_linger; 0 with enabled means close() aborts with RST
+};
+
+struct Config {
+  std::size_t send_buffer = 64 * 1024;     // SO_SNDBUF: bytes we hold until ACKed
+  std::size_t receive_buffer = 64 * 1024;  // SO_RCVBUF: the most we advertise
+  std::uint16_t mss = 1460;                // TCP_MAXSEG: our MSS option; 1500 MTU - 40
+  bool nodelay = false;                    // TCP_NODELAY: Nagle off
+  Keepalive keepalive;
+  Linger linger;
+
+  Duration msl = seconds(30);              // TIME_WAIT lasts 2·MSL = 60 s, as on Linux
+  Duration rto_initial = seconds(1);       // RFC 6298 (2.1)
+  Duration rto_min = milliseconds(200);    // Linux TCP_RTO_MIN
+  Duration rto_max = seconds(120);         // Linux TCP_RTO_MAX
+  Duration delayed_ack = milliseconds(40); // Linux's delayed ACK
+  int syn_retries = 6;                     // Linux tcp_syn_retries: ~127 s before timed_out
+  int synack_retries = 5;                  // Linux tcp_synack_retries
+  int data_retries = 15;                   // Linux tcp_retries2
+  bool window_scaling = true;              // RFC 7323 §2
+};
+
+// RFC 7323 §2.3: the shift that lets `buffer` bytes be advertised in 16 bits (at most 14).
+std::uint8_t window_shift_for(std::size_t buffer);
+
+}  // namespace synack::tcp

@@ -1,0 +1,282 @@
+#include "tcp/connection.hpp"
+
+#include <algorithm>
+
+namespace synack::tcp {
+
+std::string_view to_string(Timer t) {
+  switch (t) {
+    case Timer::Retransmit: return "retransmit";
+    case Timer::DelayedAck: return "delayed ack";
+    case Timer::TimeWait: return "2MSL";
+    case Timer::Keepalive: return "keepalive";
+  }
+  return "?";
+}
+
+std::uint8_t window_shift_for(std::size_t buffer) {
+  std::uint8_t shift = 0;
+  while (shift < 14 && (buffer >> shift) > 0xffff) ++shift;
+  return shift;
+}
+
+Connection::Connection(Context& ctx, const Config& config, const FourTuple& tuple, Seq iss,
+                       Instant now)
+    : ctx_(&ctx),
+      config_(config),
+      tuple_(tuple),
+      iss_(iss),
+      snd_una_(iss),
+      snd_nxt_(iss),
+      snd_max_(iss),
+      send_buffer_(config.send_buffer),
+      send_buffer_seq_(iss + 1),
+      receive_buffer_(config.receive_buffer),
+      rto_(config.rto_initial, config.rto_min, config.rto_max),
+      last_received_(now) {
+  rcv_wscale_ = config.window_scaling ? window_shift_for(config.receive_buffer) : 0;
+  ++ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
+}
+
+Connection::~Connection() {
+  // A moved-from connection has no context and counts for nothing.
+  if (ctx_) --ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
+}
+
+Connection Connection::active_open(Context& ctx, const Config& config, const FourTuple& tuple,
+                                   Seq iss, Instant now) {
+  Connection c(ctx, config, tuple, iss, now);
+  ++ctx.counters.tcp.active_opens;
+  c.set_state(State::SynSent, "connect()", now);
+  return c;
+}
+
+Connection Connection::passive_open(Context& ctx, const Config& config, const FourTuple& tuple,
+                                    Seq iss, const Segment& syn, Instant now) {
+  Connection c(ctx, config, tuple, iss, now);
+  c.passive_ = true;
+  ++ctx.counters.tcp.passive_opens;
+  // 3.10.7.2 third: RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ; the SYN,ACK goes out next.
+  c.irs_ = syn.seq;
+  c.rcv_nxt_ = syn.seq + 1;
+  c.rcv_adv_ = c.rcv_nxt_;
+  c.take_peer_syn_options(syn);
+  c.snd_wnd_ = syn.window;  // a SYN's window is never scaled (RFC 7323 §2.2)
+  c.max_snd_wnd_ = c.snd_wnd_;
+  c.snd_wl1_ = syn.seq;
+  c.set_state(State::SynReceived, "SYN received", now);
+  return c;
+}
+
+// --- Shared mechanics ----------------------------------------------------------------------
+
+void Connection::set_state(State next, std::string_view cause, Instant now) {
+  if (next == state_) return;
+  const State prev = state_;
+  auto& in_state = ctx_->counters.tcp.in_state;
+  --in_state[static_cast<std::size_t>(prev)];
+  ++in_state[static_cast<std::size_t>(next)];
+  state_ = next;
+  if (ctx_->trace) ctx_->trace->on_state(now, tuple_, prev, next, cause);
+  if (next == State::Closed) {
+    for (std::size_t t = 0; t < kTimerCount; ++t) cancel(static_cast<Timer>(t));
+  }
+}
+
+void Connection::fail(std::errc error, std::string_view cause, Instant now) {
+  if (state_ == State::SynSent || state_ == State::SynReceived) {
+    ++ctx_->counters.tcp.attempt_fails;
+  }
+  if (!orphaned_) error_ = std::make_error_code(error);
+  send_buffer_.release();
+  receive_buffer_.release();
+  set_state(State::Closed, cause, now);
+}
+
+void Connection::reset_with(Seq seq, bool with_ack) {
+  rst_pending_ = true;
+  rst_seq_ = seq;
+  rst_with_ack_ = with_ack;
+}
+
+void Connection::arm(Timer t, Instant when) {
+  auto& slot = timers_[static_cast<std::size_t>(t)];
+  if (slot == when) return;
+  slot = when;
+  timers_changed_ = true;
+}
+
+void Connection::cancel(Timer t) {
+  auto& slot = timers_[static_cast<std::size_t>(t)];
+  if (!slot) return;
+  slot.reset();
+  timers_changed_ = true;
+}
+
+void Connection::restart_retransmit_timer(Instant now) {
+  if (snd_una_ == snd_max_) {
+    cancel(Timer::Retransmit);  // RFC 6298 (5.2): everything is acknowledged
+  } else {
+    arm(Timer::Retransmit, now + rto_.rto());  // RFC 6298 (5.3)
+  }
+}
+
+Seq Connection::send_buffer_end() const { return send_buffer_seq_ + send_buffer_.size(); }
+
+std::optional<Seq> Connection::fin_seq() const {
+  if (!fin_queued_) return std::nullopt;
+  return send_buffer_end();
+}
+
+void Connection::queue_fin(Instant now) {
+  if (fin_queued_) return;
+  fin_queued_ = true;
+  switch (state_) {
+    case State::SynReceived:
+    case State::Established: set_state(State::FinWait1, "close()", now); break;
+    case State::CloseWait: set_state(State::LastAck, "close()", now); break;
+    default: break;
+  }
+}
+
+void Connection::enter_time_wait(Instant now) {
+  set_state(State::TimeWait, "FIN exchange done", now);
+  cancel(Timer::Retransmit);
+  cancel(Timer::Keepalive);
+  cancel(Timer::DelayedAck);
+  // TIME_WAIT keeps the sequence numbers and nothing else (DESIGN.md principle 5).
+  send_buffer_.release();
+  receive_buffer_.release();
+  arm(Timer::TimeWait, now + 2 * config_.msl);
+}
+
+std::uint32_t Connection::rcv_wnd() const {
+  const std::int32_t w = rcv_adv_ - rcv_nxt_;
+  return w > 0 ? static_cast<std::uint32_t>(w) : 0;
+}
+
+bool Connection::readable() const {
+  if (error_) return true;
+  if (!receive_buffer_.empty()) return true;
+  // End of stream: read() returns 0 without blocking.
+  return fin_received_ || read_shutdown_ || state_ == State::Closed;
+}
+
+bool Connection::writable() const {
+  if (error_) return true;
+  switch (state_) {
+    case State::Established:
+    case State::CloseWait: return !fin_queued_ && send_buffer_.free() > 0;
+    case State::Closed: return true;  // a write reports the error at once
+    default: return false;
+  }
+}
+
+// --- The application's calls ----------------------------------------------------------------
+
+std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_code& ec,
+                              Instant /*now*/) {
+  ec.clear();
+  if (error_) {
+    ec = take_error();
+    return 0;
+  }
+  switch (state_) {
+    case State::SynSent:
+    case State::SynReceived:
+      ec = std::make_error_code(std::errc::resource_unavailable_try_again);
+      return 0;
+    case State::Established:
+    case State::CloseWait: break;
+    default:  // our FIN is queued or the connection is over: EPIPE, as POSIX says
+      ec = std::make_error_code(std::errc::broken_pipe);
+      return 0;
+  }
+  if (fin_queued_) {
+    ec = std::make_error_code(std::errc::broken_pipe);
+    return 0;
+  }
+  const std::size_t n = send_buffer_.push(data);
+  if (n == 0 && !data.empty()) ec = std::make_error_code(std::errc::resource_unavailable_try_again);
+  return n;
+}
+
+std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, Instant now) {
+  ec.clear();
+  if (!receive_buffer_.empty() && !read_shutdown_) {
+    const std::size_t before = receive_buffer_.free();
+    const std::size_t n = receive_buffer_.pop(out);
+    // A window update when reading opens the window by at least an MSS (or half the
+    // buffer) past what was advertised: the receiver's side of SWS avoidance (RFC 9293
+    // §3.8.6.2.2) and the update that unblocks a sender facing a zero window.
+    const std::uint32_t threshold = static_cast<std::uint32_t>(
+        std::min<std::size_t>(receive_buffer_.capacity() / 2, send_mss_));
+    const std::size_t after = receive_buffer_.free();
+    if (synchronized(state_) && after > before) {
+      const Seq new_edge = rcv_nxt_ + static_cast<std::uint32_t>(after);
+      if (new_edge - rcv_adv_ >= static_cast<std::int32_t>(threshold)) ack_now_ = true;
+    }
+    (void)now;
+    return n;
+  }
+  if (error_) {
+    ec = take_error();
+    return 0;
+  }
+  if (fin_received_ || read_shutdown_ || state_ == State::Closed) return 0;  // EOF
+  ec = std::make_error_code(std::errc::resource_unavailable_try_again);
+  return 0;
+}
+
+void Connection::shutdown_write(Instant now) {
+  switch (state_) {
+    case State::SynSent: fail(std::errc::not_connected, "shutdown() before connect", now); break;
+    case State::SynReceived:
+    case State::Established:
+    case State::CloseWait: queue_fin(now); break;
+    default: break;
+  }
+}
+
+void Connection::shutdown_read() {
+  read_shutdown_ = true;
+  receive_buffer_.consume(receive_buffer_.size());
+}
+
+void Connection::close(Instant now) {
+  orphaned_ = true;
+  error_.clear();
+  const bool unread = !receive_buffer_.empty();
+  const bool linger_abort = config_.linger.enabled && config_.linger.seconds == 0;
+  if (state_ == State::SynSent) {
+    set_state(State::Closed, "close()", now);
+    return;
+  }
+  if ((unread || linger_abort) && state_ != State::Closed && state_ != State::TimeWait) {
+    // Linux (and RFC 2525 §2.17): closing with unread data resets the connection, so the
+    // peer learns the data was not consumed.
+    abort(now);
+    return;
+  }
+  read_shutdown_ = true;
+  queue_fin(now);
+}
+
+void Connection::abort(Instant now) {
+  switch (state_) {
+    case State::SynReceived:
+    case State::Established:
+    case State::FinWait1:
+    case State::FinWait2:
+    case State::CloseWait:
+      reset_with(snd_nxt_, true);
+      break;
+    default: break;
+  }
+  orphaned_ = true;  // our own abort reports no error to us
+  send_buffer_.release();
+  receive_buffer_.release();
+  set_state(State::Closed, "abort", now);
+}
+
+}  // namespace synack::tcp

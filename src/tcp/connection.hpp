@@ -1,0 +1,198 @@
+// A TCP connection: the transmission control block and the state machine of RFC 9293.
+// It is sans-I/O (DESIGN.md principle 1): segments, application calls and timer expiries
+// go in with `now`; segments to send come out of next_segment(); deadlines come out of
+// deadline(). It never reads a clock, allocates per packet, or calls the OS.
+//
+//   conn.on_segment(seg, now);
+//   OutSegment out;
+//   while (conn.next_segment(now, out)) stack.transmit(conn, out);
+//
+// Segment arrival follows RFC 9293 §3.10.7 in its order (tcp/arrival.cpp), output is in
+// tcp/output.cpp, timers in tcp/timers.cpp, the application's calls in tcp/connection.cpp.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <span>
+#include <system_error>
+
+#include "base/byte_ring.hpp"
+#include "stack/counters.hpp"
+#include "synack/endpoint.hpp"
+#include "tcp/config.hpp"
+#include "tcp/rto.hpp"
+#include "tcp/segment.hpp"
+#include "tcp/state.hpp"
+#include "trace/trace.hpp"
+
+namespace synack::tcp {
+
+enum class Timer : std::uint8_t {
+  Retransmit,  // RFC 6298: SYN, FIN and data not yet acknowledged
+  DelayedAck,  // RFC 9293 §3.8.6.3 / RFC 1122: ACK at most this late
+  TimeWait,    // 2·MSL in TIME_WAIT; also Linux's FIN_WAIT_2 timeout for orphans
+  Keepalive,   // SO_KEEPALIVE probes
+};
+inline constexpr std::size_t kTimerCount = 4;
+std::string_view to_string(Timer t);
+
+// What the connection needs from the stack that owns it.
+struct Context {
+  Counters& counters;
+  trace::Sink* trace = nullptr;  // null: no tracing
+};
+
+class Connection {
+ public:
+  // CLOSED -> SYN_SENT: an active open (connect). The SYN goes out on next_segment().
+  static Connection active_open(Context& ctx, const Config& config, const FourTuple& tuple,
+                                Seq iss, Instant now);
+  // LISTEN -> SYN_RECEIVED: a listener's child for an arriving SYN (3.10.7.2 third).
+  static Connection passive_open(Context& ctx, const Config& config, const FourTuple& tuple,
+                                 Seq iss, const Segment& syn, Instant now);
+
+  Connection(Connection&&) noexcept = default;
+  Connection& operator=(Connection&&) noexcept = default;
+  ~Connection();
+
+  // --- Events in -------------------------------------------------------------------------
+  // RFC 9293 §3.10.7.3 (SYN-SENT) and §3.10.7.4 (every other state).
+  void on_segment(const Segment& seg, Instant now);
+  void on_timer(Timer timer, Instant now);
+
+  // --- The application's calls (RFC 9293 §3.10.2 to §3.10.6) -------------------------------
+  // Appends to the send buffer; returns how much fit (a short write when nearly full).
+  // Errors: resource_unavailable_try_again (buffer full, or not yet connected),
+  // broken_pipe (after shutdown(write) or a reset), connection_reset, timed_out.
+  std::size_t write(std::span<const std::uint8_t> data, std::error_code& ec, Instant now);
+  // Copies received bytes out; 0 with no error means end of stream (the peer's FIN).
+  std::size_t read(std::span<std::uint8_t> out, std::error_code& ec, Instant now);
+  // Half-close: our FIN follows the data already written.
+  void shutdown_write(Instant now);
+  void shutdown_read();
+  // close(): FIN after the data, or RST when unread data would be lost or SO_LINGER is
+  // zero (as Linux does). The connection lives on, orphaned, until the close completes.
+  void close(Instant now);
+  // ABORT (RFC 9293 §3.10.5): RST now, everything discarded.
+  void abort(Instant now);
+
+  // --- Output ------------------------------------------------------------------------------
+  // The next segment to send at `now`, if any. Call until it returns false.
+  bool next_segment(Instant now, OutSegment& out);
+  const ByteRing& send_buffer() const { return send_buffer_; }
+
+  // --- Queries -----------------------------------------------------------------------------
+  State state() const { return state_; }
+  const FourTuple& tuple() const { return tuple_; }
+  std::optional<Instant> deadline(Timer t) const { return timers_[static_cast<std::size_t>(t)]; }
+  // True once since the last call if any deadline changed (the stack re-arms its wheel).
+  bool take_timers_changed() { return std::exchange(timers_changed_, false); }
+
+  bool readable() const;
+  bool writable() const;
+  // The error the next call will report (SO_ERROR), if any.
+  std::error_code pending_error() const { return error_; }
+  std::error_code take_error() { return std::exchange(error_, {}); }
+  // The connection is over and its memory may be reclaimed.
+  bool finished() const { return state_ == State::Closed; }
+  bool passive() const { return passive_; }
+  bool orphaned() const { return orphaned_; }
+  Config& config() { return config_; }
+
+  // The TCB, for tests and traces.
+  Seq iss() const { return iss_; }
+  Seq irs() const { return irs_; }
+  Seq snd_una() const { return snd_una_; }
+  Seq snd_nxt() const { return snd_nxt_; }
+  std::uint32_t snd_wnd() const { return snd_wnd_; }
+  Seq rcv_nxt() const { return rcv_nxt_; }
+  std::uint32_t rcv_wnd() const;
+  std::uint16_t effective_mss() const { return send_mss_; }
+  const RtoEstimator& rto() const { return rto_; }
+
+ private:
+  Connection(Context& ctx, const Config& config, const FourTuple& tuple, Seq iss, Instant now);
+
+  // arrival.cpp: the steps of RFC 9293 §3.10.7
+  void on_segment_syn_sent(const Segment& seg, Instant now);
+  bool acceptable(const Segment& seg) const;
+  bool on_rst(const Segment& seg, Instant now);
+  bool on_ack(const Segment& seg, Instant now);
+  void on_text(const Segment& seg, Instant now);
+  void on_fin(const Segment& seg, Instant now);
+  void take_peer_syn_options(const Segment& seg);
+  void update_send_window(const Segment& seg);
+  void schedule_ack(std::size_t bytes, Instant now);
+
+  // connection.cpp: shared mechanics
+  void set_state(State next, std::string_view cause, Instant now);
+  void fail(std::errc error, std::string_view cause, Instant now);
+  void queue_fin(Instant now);
+  void arm(Timer t, Instant when);
+  void cancel(Timer t);
+  void restart_retransmit_timer(Instant now);
+  void enter_time_wait(Instant now);
+  Seq send_buffer_end() const;  // the sequence number after the last byte written
+  std::optional<Seq> fin_seq() const;
+
+  // output.cpp
+  std::uint16_t window_to_advertise();
+  void fill_header(OutSegment& out, Seq seq, TcpFlags flags);
+  bool next_syn(Instant now, OutSegment& out);
+  bool next_data_or_fin(Instant now, OutSegment& out);
+  void note_sent(const OutSegment& out, Instant now);
+  void reset_with(Seq seq, bool with_ack);
+
+  Context* ctx_;
+  Config config_;
+  FourTuple tuple_;
+  State state_ = State::Closed;
+  bool passive_ = false;   // opened by a listener (SYN_RECEIVED returns to LISTEN on RST)
+  bool orphaned_ = false;  // the application has called close()
+
+  // Send sequence variables (RFC 9293 §3.3.1).
+  Seq iss_, snd_una_, snd_nxt_;
+  Seq snd_max_;            // the highest SND.NXT so far (SND.NXT steps back on timeout)
+  std::uint32_t snd_wnd_ = 0;
+  std::uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (RFC 9293 §3.8.6.2.1)
+  Seq snd_wl1_, snd_wl2_;
+  std::uint8_t snd_wscale_ = 0;  // the peer's shift: applied to windows we receive
+  std::uint16_t send_mss_ = 536;  // RFC 9293 §3.7.1: 536 unless the peer says more
+
+  // Receive sequence variables.
+  Seq irs_, rcv_nxt_;
+  Seq rcv_adv_;  // the right edge of the window we advertised: it never moves left
+  std::uint8_t rcv_wscale_ = 0;  // our shift: applied to windows we send
+
+  ByteRing send_buffer_;  // from SND.UNA (data only, not SYN): sent-unACKed, then unsent
+  Seq send_buffer_seq_;   // the sequence number of the send buffer's front byte
+  bool fin_queued_ = false;
+  ByteRing receive_buffer_;
+  bool fin_received_ = false;
+  bool read_shutdown_ = false;
+
+  // Acknowledgment state (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
+  bool ack_now_ = false;
+  std::size_t unacked_bytes_ = 0;  // received since our last ACK
+  bool rst_pending_ = false;  // send RST on the next output
+  bool rst_with_ack_ = false; // our abort (RST+ACK, as Linux) rather than a reply to a bad ACK
+  Seq rst_seq_;
+  bool keepalive_probe_ = false;  // send a keepalive probe on the next output
+  bool window_scaling_ = false;   // both SYNs carried the window scale option
+
+  // Retransmission (RFC 6298) and round-trip timing (one timed segment, Karn's rule).
+  RtoEstimator rto_;
+  int retries_ = 0;
+  bool retransmitting_ = false;  // SND.NXT stepped back: what goes out is a retransmission
+  std::optional<Seq> rtt_seq_;   // timed segment: a sample when an ACK passes it
+  Instant rtt_start_{};
+
+  int keepalive_probes_ = 0;
+  Instant last_received_{};
+
+  std::array<std::optional<Instant>, kTimerCount> timers_{};
+  bool timers_changed_ = false;
+  std::error_code error_;
+};
+
+}  // namespace synack::tcp

@@ -1,0 +1,38 @@
+// The retransmission timeout of RFC 6298: SRTT and RTTVAR from measured round trips,
+// RTO = SRTT + max(G, 4·RTTVAR) bounded by [min, max], doubled on each expiry (backoff).
+#pragma once
+
+#include <algorithm>
+
+#include "synack/time.hpp"
+
+namespace synack::tcp {
+
+class RtoEstimator {
+ public:
+  RtoEstimator(Duration initial, Duration min, Duration max)
+      : rto_(initial), min_(min), max_(max) {}
+
+  // RFC 6298 (2.2) for the first sample, (2.3) after: alpha = 1/8, beta = 1/4.
+  void on_sample(Duration rtt);
+  // RFC 6298 (5.5): the timer expired; double the RTO up to the maximum.
+  void back_off() { backoff_ = std::min(backoff_ + 1, 30); }
+  // A new ACK after a backoff: RFC 6298 (5.7) keeps the doubled value until a new sample;
+  // we restart from the computed RTO, as Linux does once data is acknowledged.
+  void reset_backoff() { backoff_ = 0; }
+
+  Duration rto() const;
+  int backoff() const { return backoff_; }
+  bool has_sample() const { return has_sample_; }
+  Duration srtt() const { return srtt_; }
+  Duration rttvar() const { return rttvar_; }
+
+ private:
+  Duration rto_;
+  Duration min_, max_;
+  Duration srtt_{}, rttvar_{};
+  bool has_sample_ = false;
+  int backoff_ = 0;
+};
+
+}  // namespace synack::tcp

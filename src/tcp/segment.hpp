@@ -1,0 +1,45 @@
+// A TCP segment as the state machine sees it: decoded header fields and a payload view.
+// Inbound segments come from wire::TcpView; outbound ones are described here and turned
+// into bytes by the stack, which copies the payload straight from the send buffer.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "tcp/seq.hpp"
+#include "wire/bytes.hpp"
+#include "wire/tcp.hpp"
+
+namespace synack::tcp {
+
+using wire::TcpFlags;
+
+struct Segment {
+  Seq seq;
+  Seq ack;
+  TcpFlags flags;
+  std::uint16_t window = 0;  // as on the wire, not yet scaled
+  wire::TcpOptions options;
+  wire::Bytes payload;
+
+  bool has(TcpFlags f) const { return flags.has(f); }
+  // SEG.LEN of RFC 9293 §3.4: the payload plus one for each of SYN and FIN.
+  std::uint32_t len() const {
+    return static_cast<std::uint32_t>(payload.size()) + (has(TcpFlags::syn) ? 1u : 0u) +
+           (has(TcpFlags::fin) ? 1u : 0u);
+  }
+
+  static Segment from(const wire::TcpView& view);
+};
+
+// What the connection wants sent: a header and, for data, where in the send buffer the
+// payload starts and how long it is.
+struct OutSegment {
+  wire::TcpHeader header;
+  std::size_t payload_offset = 0;  // bytes past the front of the send buffer
+  std::size_t payload_length = 0;
+  std::string_view cause;          // why it is sent, for the trace ("retransmit: RTO")
+  bool retransmission = false;
+};
+
+}  // namespace synack::tcp

@@ -1,0 +1,61 @@
+// Timer expiries: retransmission with backoff (RFC 6298 §5), the delayed ACK, the end of
+// TIME_WAIT (and of an orphan's FIN_WAIT_2), and keepalive probes.
+#include "tcp/connection.hpp"
+
+namespace synack::tcp {
+
+void Connection::on_timer(Timer timer, Instant now) {
+  auto& slot = timers_[static_cast<std::size_t>(timer)];
+  if (!slot || *slot > now) return;  // cancelled or moved since the wheel fired
+  slot.reset();
+  timers_changed_ = true;
+  if (ctx_->trace) ctx_->trace->on_timer(now, tuple_, to_string(timer));
+
+  switch (timer) {
+    case Timer::Retransmit: {
+      if (snd_una_ == snd_max_) return;  // nothing outstanding
+      ++ctx_->counters.tcp.timeouts;
+      const int limit = state_ == State::SynSent       ? config_.syn_retries
+                        : state_ == State::SynReceived ? config_.synack_retries
+                                                       : config_.data_retries;
+      if (retries_ >= limit) {
+        fail(std::errc::timed_out, "retransmission limit", now);
+        return;
+      }
+      ++retries_;
+      rto_.back_off();   // RFC 6298 (5.5)
+      rtt_seq_.reset();  // Karn: no sample across a retransmission
+      snd_nxt_ = snd_una_;  // go back and resend from the oldest unacknowledged octet (5.4)
+      arm(Timer::Retransmit, now + rto_.rto());  // (5.6)
+      return;
+    }
+    case Timer::DelayedAck:
+      ack_now_ = true;
+      return;
+    case Timer::TimeWait:
+      if (state_ == State::TimeWait || state_ == State::FinWait2) {
+        orphaned_ = true;
+        set_state(State::Closed, state_ == State::TimeWait ? "2MSL expired" : "FIN_WAIT_2 timeout",
+                  now);
+      }
+      return;
+    case Timer::Keepalive: {
+      if (!config_.keepalive.enabled || !synchronized(state_) || state_ == State::TimeWait) return;
+      const Instant idle_end = last_received_ + config_.keepalive.idle;
+      if (keepalive_probes_ == 0 && idle_end > now) {
+        arm(Timer::Keepalive, idle_end);  // traffic since: wait out the idle time again
+        return;
+      }
+      if (keepalive_probes_ >= config_.keepalive.count) {
+        fail(std::errc::timed_out, "keepalive: no answer", now);
+        return;
+      }
+      ++keepalive_probes_;
+      keepalive_probe_ = true;
+      arm(Timer::Keepalive, now + config_.keepalive.interval);
+      return;
+    }
+  }
+}
+
+}  // namespace synack::tcp
