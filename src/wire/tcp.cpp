@@ -10,9 +10,10 @@ namespace synack::wire {
 std::string to_string(TcpFlags flags) {
   static constexpr const char* names[8] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
   if (flags.empty()) return "none";
+  const unsigned bits = flags.bits();
   std::string out;
   for (unsigned bit = 0; bit < 8; ++bit) {
-    if ((flags.bits() >> bit) & 1u) {
+    if ((bits >> bit) & 1u) {
       if (!out.empty()) out += '+';
       out += names[bit];
     }

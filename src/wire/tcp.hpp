@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <ranges>
 #include <string>
 
 #include "base/result.hpp"
@@ -83,6 +84,12 @@ struct TcpHeader {
   friend bool operator==(const TcpHeader&, const TcpHeader&) = default;
 };
 
+namespace detail {
+// A range whose view would outlive it: an rvalue container (not a span, not an lvalue).
+template <class R>
+concept DanglesWhenViewed = std::ranges::range<R> && !std::ranges::borrowed_range<R>;
+}  // namespace detail
+
 // A TCP segment whose header and option lengths have been checked. Accessors read the
 // fields in place (big-endian) and cannot fail.
 class TcpView {
@@ -92,6 +99,10 @@ class TcpView {
   // length below 2, a missing length byte, or an option running past the header).
   // The checksum is not checked here: see tcp_checksum_ok.
   static Result<TcpView, ParseError> parse(Bytes segment);
+  // A view of a temporary container would dangle at the end of the statement: refused at
+  // compile time. Spans and lvalues are fine.
+  template <detail::DanglesWhenViewed Container>
+  static Result<TcpView, ParseError> parse(Container&& segment) = delete;
 
   std::uint16_t src_port() const { return load_be16(at(0)); }
   std::uint16_t dst_port() const { return load_be16(at(2)); }
