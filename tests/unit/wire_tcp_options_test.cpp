@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,6 +138,11 @@ struct WrongLength {
   const char* name;
   const char* hex;
 };
+
+// gtest names the case by this instead of dumping its bytes.
+void PrintTo(const WrongLength& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class TcpOptionsWrongLength : public testing::TestWithParam<WrongLength> {};
 
