@@ -77,6 +77,9 @@ void Connection::set_state(State next, std::string_view cause, Instant now) {
   --in_state[static_cast<std::size_t>(prev)];
   ++in_state[static_cast<std::size_t>(next)];
   state_ = next;
+  if (next == State::Established && config_.keepalive.enabled) {
+    arm(Timer::Keepalive, now + config_.keepalive.idle);
+  }
   if (ctx_->trace) ctx_->trace->on_state(now, tuple_, prev, next, cause);
   if (next == State::Closed) {
     for (std::size_t t = 0; t < kTimerCount; ++t) cancel(static_cast<Timer>(t));
@@ -103,14 +106,12 @@ void Connection::arm(Timer t, Instant when) {
   auto& slot = timers_[static_cast<std::size_t>(t)];
   if (slot == when) return;
   slot = when;
-  timers_changed_ = true;
 }
 
 void Connection::cancel(Timer t) {
   auto& slot = timers_[static_cast<std::size_t>(t)];
   if (!slot) return;
   slot.reset();
-  timers_changed_ = true;
 }
 
 void Connection::restart_retransmit_timer(Instant now) {
@@ -260,6 +261,14 @@ void Connection::close(Instant now) {
   }
   read_shutdown_ = true;
   queue_fin(now);
+}
+
+void Connection::settings_changed() {
+  if (config_.keepalive.enabled && synchronized(state_) && state_ != State::TimeWait) {
+    if (!deadline(Timer::Keepalive)) arm(Timer::Keepalive, last_received_ + config_.keepalive.idle);
+  } else {
+    cancel(Timer::Keepalive);
+  }
 }
 
 void Connection::abort(Instant now) {

@@ -75,6 +75,8 @@ class Connection {
   void close(Instant now);
   // ABORT (RFC 9293 §3.10.5): RST now, everything discarded.
   void abort(Instant now);
+  // A socket option changed (keepalive, Nagle): re-evaluate timers and output.
+  void settings_changed();
 
   // --- Output ------------------------------------------------------------------------------
   // The next segment to send at `now`, if any. Call until it returns false.
@@ -85,8 +87,6 @@ class Connection {
   State state() const { return state_; }
   const FourTuple& tuple() const { return tuple_; }
   std::optional<Instant> deadline(Timer t) const { return timers_[static_cast<std::size_t>(t)]; }
-  // True once since the last call if any deadline changed (the stack re-arms its wheel).
-  bool take_timers_changed() { return std::exchange(timers_changed_, false); }
 
   bool readable() const;
   bool writable() const;
@@ -191,7 +191,6 @@ class Connection {
   Instant last_received_{};
 
   std::array<std::optional<Instant>, kTimerCount> timers_{};
-  bool timers_changed_ = false;
   std::error_code error_;
 };
 

@@ -8,7 +8,6 @@ void Connection::on_timer(Timer timer, Instant now) {
   auto& slot = timers_[static_cast<std::size_t>(timer)];
   if (!slot || *slot > now) return;  // cancelled or moved since the wheel fired
   slot.reset();
-  timers_changed_ = true;
   if (ctx_->trace) ctx_->trace->on_timer(now, tuple_, to_string(timer));
 
   switch (timer) {

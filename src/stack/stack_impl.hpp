@@ -1,0 +1,140 @@
+// The inside of a Stack: socket table, connection slab, demux, listeners, ports, timers.
+// The public methods in stack.cpp check their arguments and call in here; the packet path
+// lives in ip_input.cpp / tcp_input.cpp / udp.cpp / icmp.cpp, output in ip_output.cpp.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "base/siphash.hpp"
+#include "link/link.hpp"
+#include "stack/counters.hpp"
+#include "stack/timer_wheel.hpp"
+#include "synack/stack.hpp"
+#include "tcp/connection.hpp"
+#include "trace/trace.hpp"
+#include "wire/ipv4.hpp"
+
+namespace synack {
+
+using ConnId = std::uint32_t;
+inline constexpr ConnId kNoConn = ~ConnId{0};
+
+struct UdpDatagram {
+  Endpoint from;
+  std::vector<std::uint8_t> data;
+};
+
+struct Listener {
+  int backlog = 0;
+  std::size_t half_open = 0;        // children in SYN_RECEIVED
+  std::deque<ConnId> accept_queue;  // ESTABLISHED children not yet accepted
+};
+
+struct SocketSlot {
+  enum class Kind : std::uint8_t { free, tcp, udp } kind = Kind::free;
+  Endpoint local;
+  bool bound = false;
+  bool reuse_addr = false;
+  tcp::Config tcp;  // the options, copied into a connection when it is made
+  // TCP
+  ConnId conn = kNoConn;
+  std::optional<Listener> listener;
+  // UDP
+  std::optional<Endpoint> remote;
+  std::deque<UdpDatagram> datagrams;
+  std::size_t queued_bytes = 0;
+  std::error_code error;  // UDP: an ICMP error for a connected socket
+};
+
+struct ConnSlot {
+  std::optional<tcp::Connection> conn;
+  SocketId socket = -1;            // the application's socket; -1 when orphaned
+  SocketId listener = -1;          // the listener that made it, until accepted
+  bool in_accept_queue = false;
+  bool dirty = false;              // has output to flush
+  std::array<TimerId, tcp::kTimerCount> timers{};
+};
+
+struct PortUse {
+  std::uint32_t sockets = 0;      // sockets bound to it (listening or not)
+  std::uint32_t connections = 0;  // connections using it as their local port
+  bool listening = false;
+};
+
+struct Stack::Impl final : link::FrameSink {
+  Impl(link::Link& l, const Clock& c, const StackConfig& cfg);
+
+  link::Link& link;
+  const Clock& clock;
+  StackConfig config;
+  SipKey secret;
+  tcp::Config tcp_defaults;
+  Counters counters;
+  tcp::Context ctx{counters, nullptr};
+  trace::Sink* trace = nullptr;
+  Instant now{};
+
+  std::vector<SocketSlot> sockets;
+  std::vector<SocketId> free_sockets;
+  std::vector<ConnSlot> conns;
+  std::vector<ConnId> free_conns;
+  std::unordered_map<FourTuple, ConnId> demux;
+  std::unordered_map<std::uint16_t, SocketId> listeners;     // by local port
+  std::unordered_map<std::uint16_t, PortUse> tcp_ports;
+  std::unordered_map<std::uint16_t, SocketId> udp_ports;
+  std::uint32_t ephemeral_next = 0;  // RFC 6056 Algorithm 3's "next_ephemeral"
+  std::vector<ConnId> dirty;
+  TimerWheel wheel;
+  std::uint16_t ip_id = 0;
+  std::array<std::uint8_t, 65536> tx{};  // one frame being built; the link copies it
+
+  // stack.cpp
+  SocketSlot* slot(SocketId s);
+  const SocketSlot* slot(SocketId s) const;
+  tcp::Connection* conn_of(SocketId s);
+  const tcp::Connection* conn_of(SocketId s) const;
+  std::error_code new_socket(SocketSlot::Kind kind, SocketId& out);
+  void free_socket(SocketId s);
+
+  // ports.cpp (RFC 6056) and isn.cpp (RFC 6528)
+  bool tcp_port_free_for_bind(std::uint16_t port, bool reuse_addr) const;
+  std::optional<std::uint16_t> ephemeral_tcp_port(const Endpoint& remote);
+  std::optional<std::uint16_t> ephemeral_udp_port();
+  tcp::Seq isn(const FourTuple& tuple) const;
+
+  // connections.cpp: the slab and what happens after every event
+  ConnId add_connection(tcp::Connection&& c, SocketId socket, SocketId listener);
+  void after_event(ConnId id);
+  void flush(ConnId id);
+  void sync_timers(ConnId id);
+  void release_connection(ConnId id);
+  void mark_dirty(ConnId id);
+  void on_timer(TimerId timer, std::uint64_t tag);
+
+  // ip_input.cpp / ip_output.cpp
+  void on_frame(wire::Bytes frame, Instant arrived) override;
+  void drop(wire::Bytes packet, std::string_view layer, std::string_view reason);
+  // Builds IPv4 around the `length` bytes already at tx[20..] and sends them.
+  void send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length,
+               std::string_view cause);
+
+  // tcp_input.cpp
+  void tcp_input(const wire::Ipv4View& ip);
+  // min_iss: a TIME_WAIT 4-tuple reopened must start past the old sequence space.
+  void listen_input(SocketId listener, const FourTuple& tuple, const tcp::Segment& seg,
+                    std::optional<tcp::Seq> min_iss = std::nullopt);
+  void send_reset_for(const FourTuple& tuple, const tcp::Segment& seg, std::string_view cause);
+  void send_tcp(const FourTuple& tuple, const tcp::OutSegment& out, const ByteRing* payload);
+
+  // udp.cpp and icmp.cpp
+  void udp_input(const wire::Ipv4View& ip);
+  void icmp_input(const wire::Ipv4View& ip);
+  void send_port_unreachable(const wire::Ipv4View& ip);
+  std::error_code udp_send(SocketSlot& s, std::span<const std::uint8_t> data, Endpoint to);
+};
+
+}  // namespace synack

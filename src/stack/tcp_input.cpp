@@ -1,0 +1,142 @@
+// TCP input: parse and verify, then demultiplex: an existing connection (by 4-tuple), a
+// listener (RFC 9293 §3.10.7.2), or nobody (CLOSED, §3.10.7.1: answer with RST).
+#include <algorithm>
+
+#include "stack/stack_impl.hpp"
+
+namespace synack {
+
+using tcp::Seq;
+using wire::TcpFlags;
+
+void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
+                           const ByteRing* payload) {
+  constexpr std::size_t kIp = 20;
+  const std::size_t header = wire::tcp_header_length(out.header);
+  if (out.payload_length > 0 && payload) {
+    payload->copy_out(out.payload_offset,
+                      std::span<std::uint8_t>(tx.data() + kIp + header, out.payload_length));
+  }
+  const std::size_t len = wire::write_tcp_in_place(
+      wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), out.header, out.payload_length,
+      tuple.local.address.to_u32(), tuple.remote.address.to_u32());
+  send_ip(tuple.remote.address, wire::kTcp, len, out.cause);
+}
+
+// RFC 9293 §3.10.7.1: if the incoming segment has an ACK, <SEQ=SEG.ACK><CTL=RST>;
+// otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. An RST is never answered.
+void Stack::Impl::send_reset_for(const FourTuple& tuple, const tcp::Segment& seg,
+                                 std::string_view cause) {
+  if (seg.has(TcpFlags::rst)) return;
+  tcp::OutSegment out;
+  out.header.src_port = tuple.local.port;
+  out.header.dst_port = tuple.remote.port;
+  if (seg.has(TcpFlags::ack)) {
+    out.header.seq = seg.ack.raw();
+    out.header.flags = TcpFlags::rst;
+  } else {
+    out.header.seq = 0;
+    out.header.ack = (seg.seq + seg.len()).raw();
+    out.header.flags = TcpFlags::rst | TcpFlags::ack;
+  }
+  out.cause = cause;
+  ++counters.tcp.out_rsts;
+  ++counters.tcp.out_segs;
+  send_tcp(tuple, out, nullptr);
+}
+
+void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
+  const wire::Bytes bytes = ip.payload();
+  auto parsed = wire::TcpView::parse(bytes);
+  if (!parsed) {
+    ++counters.tcp.malformed;
+    drop(ip.packet(), "tcp", wire::to_string(parsed.error()));
+    return;
+  }
+  if (!wire::tcp_checksum_ok(ip.src().to_u32(), ip.dst().to_u32(), bytes)) {
+    ++counters.tcp.bad_checksum;
+    drop(ip.packet(), "tcp", "bad checksum");
+    return;
+  }
+  ++counters.tcp.in_segs;
+  const tcp::Segment seg = tcp::Segment::from(*parsed);
+  if (seg.options.malformed_known) ++counters.tcp.bad_options;
+  const FourTuple tuple{{config.address, parsed->dst_port()}, {ip.src(), parsed->src_port()}};
+
+  if (auto it = demux.find(tuple); it != demux.end()) {
+    const ConnId id = it->second;
+    ConnSlot& slot = conns[id];
+    tcp::Connection& c = *slot.conn;
+    if (c.state() == tcp::State::TimeWait && seg.has(TcpFlags::syn) &&
+        !seg.has(TcpFlags::ack) && !seg.has(TcpFlags::rst) && after(seg.seq, c.rcv_nxt()) &&
+        listeners.contains(tuple.local.port)) {
+      // RFC 9293 §3.10.7.4 / RFC 6191: a new SYN above the old connection's sequence space
+      // may reopen a 4-tuple in TIME_WAIT. The old incarnation goes; the listener takes the
+      // SYN with an ISS past the old SND.NXT, so no old segment can be confused with new.
+      ++counters.tcp.time_wait_reused;
+      const Seq old_snd_nxt = c.snd_nxt();
+      c.abort(now);  // TIME_WAIT: closes quietly, sends nothing
+      after_event(id);
+      listen_input(listeners.at(tuple.local.port), tuple, seg, old_snd_nxt + 65536 + 2);
+      return;
+    }
+    if (slot.listener >= 0 && c.state() == tcp::State::SynReceived &&
+        seg.has(TcpFlags::ack) && !seg.has(TcpFlags::rst) && !seg.has(TcpFlags::syn)) {
+      const Listener& l = *sockets[static_cast<std::size_t>(slot.listener)].listener;
+      if (l.accept_queue.size() >= static_cast<std::size_t>(l.backlog)) {
+        // Linux (tcp_abort_on_overflow = 0): with the accept queue full, the final ACK is
+        // dropped; the child stays in SYN_RECEIVED and its SYN,ACK is retransmitted, so
+        // the handshake completes once the application accepts.
+        ++counters.tcp.listen_overflows;
+        drop(ip.packet(), "tcp", "accept queue full");
+        return;
+      }
+    }
+    c.on_segment(seg, now);
+    after_event(id);
+    return;
+  }
+
+  if (auto it = listeners.find(tuple.local.port); it != listeners.end()) {
+    listen_input(it->second, tuple, seg);
+    return;
+  }
+
+  ++counters.tcp.no_port;
+  drop(ip.packet(), "tcp", "no socket on port");
+  send_reset_for(tuple, seg, "no socket: RST");
+}
+
+// RFC 9293 §3.10.7.2, LISTEN.
+void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple,
+                               const tcp::Segment& seg, std::optional<tcp::Seq> min_iss) {
+  // first: an RST is ignored.
+  if (seg.has(TcpFlags::rst)) {
+    ++counters.tcp.rst_ignored;
+    return;
+  }
+  // second: an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>.
+  if (seg.has(TcpFlags::ack)) {
+    ++counters.tcp.bad_ack;
+    send_reset_for(tuple, seg, "ACK in LISTEN: RST");
+    return;
+  }
+  // third: a SYN makes a child in SYN_RECEIVED, if both queues have room. Like Linux
+  // without SYN cookies, a SYN that finds either queue full is dropped: the client retries.
+  if (!seg.has(TcpFlags::syn)) return;  // fourth: anything else is dropped
+  SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
+  Listener& l = *ls.listener;
+  const auto limit = static_cast<std::size_t>(l.backlog);
+  if (l.half_open >= limit || l.accept_queue.size() >= limit) {
+    ++counters.tcp.syn_dropped;
+    return;
+  }
+  Seq iss = isn(tuple);
+  if (min_iss && before(iss, *min_iss)) iss = *min_iss;
+  auto child = tcp::Connection::passive_open(ctx, ls.tcp, tuple, iss, seg, now);
+  ++l.half_open;
+  const ConnId id = add_connection(std::move(child), -1, listener);
+  after_event(id);
+}
+
+}  // namespace synack

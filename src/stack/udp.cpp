@@ -1,0 +1,97 @@
+// UDP (RFC 768): datagrams with their boundaries kept, ICMP port unreachable for a closed
+// port (RFC 1122 §4.1.3.1), and the socket calls that go with them.
+#include <algorithm>
+#include <cstring>
+
+#include "stack/stack_impl.hpp"
+#include "wire/udp.hpp"
+
+namespace synack {
+namespace {
+std::error_code err(std::errc e) { return std::make_error_code(e); }
+constexpr std::size_t kIp = 20;
+constexpr std::size_t kUdpHeader = 8;
+}  // namespace
+
+void Stack::Impl::udp_input(const wire::Ipv4View& ip) {
+  auto parsed = wire::UdpView::parse(ip.payload());
+  if (!parsed) {
+    ++counters.udp.in_errors;
+    drop(ip.packet(), "udp", wire::to_string(parsed.error()));
+    return;
+  }
+  if (!wire::udp_checksum_ok(*parsed, ip.src(), ip.dst())) {
+    ++counters.udp.in_errors;
+    drop(ip.packet(), "udp", "bad checksum");
+    return;
+  }
+  const auto it = udp_ports.find(parsed->dst_port());
+  if (it == udp_ports.end()) {
+    ++counters.udp.no_ports;
+    drop(ip.packet(), "udp", "no socket on port");
+    send_port_unreachable(ip);
+    return;
+  }
+  SocketSlot& s = sockets[static_cast<std::size_t>(it->second)];
+  const Endpoint from{ip.src(), parsed->src_port()};
+  if (s.remote && *s.remote != from) {
+    drop(ip.packet(), "udp", "not from the connected peer");
+    return;
+  }
+  const wire::Bytes payload = parsed->payload();
+  if (s.queued_bytes + payload.size() > config.udp_receive_queue) {
+    ++counters.udp.rcvbuf_errors;
+    drop(ip.packet(), "udp", "receive queue full");
+    return;
+  }
+  ++counters.udp.in_datagrams;
+  s.queued_bytes += payload.size();
+  s.datagrams.push_back({from, std::vector<std::uint8_t>(payload.begin(), payload.end())});
+}
+
+std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_t> data,
+                                      Endpoint to) {
+  if (data.size() > link.mtu() - kIp - kUdpHeader) return err(std::errc::message_size);
+  if (to.port == 0 || to.address.is_unspecified()) return err(std::errc::invalid_argument);
+  if (!s.bound) {
+    auto port = ephemeral_udp_port();
+    if (!port) return err(std::errc::address_in_use);
+    s.local = {config.address, *port};
+    s.bound = true;
+    udp_ports[*port] = static_cast<SocketId>(&s - sockets.data());
+  }
+  std::memcpy(tx.data() + kIp + kUdpHeader, data.data(), data.size());
+  const std::size_t len = wire::write_udp_header(
+      wire::MutableBytes(tx.data() + kIp, kUdpHeader + data.size()),
+      wire::UdpHeader{s.local.port, to.port}, config.address, to.address);
+  ++counters.udp.out_datagrams;
+  send_ip(to.address, wire::kUdp, len, "sendto()");
+  return {};
+}
+
+std::error_code Stack::send_to(SocketId id, std::span<const std::uint8_t> data, Endpoint to) {
+  SocketSlot* sl = impl_->slot(id);
+  if (!sl) return err(std::errc::bad_file_descriptor);
+  if (sl->kind != SocketSlot::Kind::udp) return err(std::errc::operation_not_supported);
+  return impl_->udp_send(*sl, data, to);
+}
+
+std::error_code Stack::receive_from(SocketId id, std::span<std::uint8_t> out, std::size_t& n,
+                                    Endpoint* from, bool* truncated) {
+  n = 0;
+  SocketSlot* sl = impl_->slot(id);
+  if (!sl) return err(std::errc::bad_file_descriptor);
+  if (sl->kind != SocketSlot::Kind::udp) return err(std::errc::operation_not_supported);
+  if (sl->error) return std::exchange(sl->error, {});
+  if (sl->datagrams.empty()) return err(std::errc::resource_unavailable_try_again);
+  UdpDatagram& d = sl->datagrams.front();
+  n = std::min(out.size(), d.data.size());
+  std::copy_n(d.data.begin(), n, out.begin());
+  if (truncated) *truncated = d.data.size() > out.size();  // the rest is discarded (MSG_TRUNC)
+  if (from) *from = d.from;
+  sl->queued_bytes -= d.data.size();
+  sl->datagrams.pop_front();
+  return {};
+}
+
+}  // namespace synack
