@@ -46,7 +46,7 @@ class Ipv4Address {
   }
 
   constexpr bool is_unspecified() const { return value_ == 0; }          // 0.0.0.0
-  constexpr bool is_broadcast() const { return value_ == 0xffffffffu; }  // limited
+  constexpr bool is_broadcast() const { return value_ == 0xffffffffu; }  // limited broadcast
   constexpr bool is_loopback() const { return (value_ >> 24) == 127; }   // 127/8
   constexpr bool is_multicast() const { return (value_ >> 28) == 0xe; }  // 224/4
 
@@ -105,7 +105,9 @@ class Ipv4View {
   Ipv4Address dst() const { return Ipv4Address::load(&bytes_[16]); }
 
   // Raw option bytes between the fixed header and header_length(); empty without options.
-  Bytes options() const { return bytes_.subspan(kMinHeaderLength, header_length() - 20); }
+  Bytes options() const {
+    return bytes_.subspan(kMinHeaderLength, header_length() - kMinHeaderLength);
+  }
   Bytes header() const { return bytes_.first(header_length()); }
   // Cut at the total length (for a quoted packet: at the end of the quote).
   Bytes payload() const { return bytes_.subspan(header_length()); }

@@ -475,21 +475,27 @@ TEST(Ipv4ViewErrors, RandomBytesNeverReadOutOfBounds) {
   // Whatever the bytes, parse returns a view inside the buffer or an error. (Run under
   // SYNACK_SANITIZE to have AddressSanitizer watch every read.)
   std::mt19937 rng(7);
+  int parsed = 0;
   for (int i = 0; i < 20000; ++i) {
     std::vector<std::uint8_t> b(rng() % 80);
     for (auto& x : b) x = static_cast<std::uint8_t>(rng());
     if (!b.empty() && (rng() % 2)) b[0] = static_cast<std::uint8_t>(0x40 | (b[0] & 0x0f));
-    if (b.size() >= 20 && (rng() % 2)) {
-      store_be16(&b[2], static_cast<std::uint16_t>(b.size()));
-      fix_header_checksum(b);  // reaches past the checksum check when IHL fits
+    const std::size_t ihl_bytes =
+        b.empty() ? 0 : std::size_t{static_cast<std::uint8_t>(b[0] & 0x0f)} * 4;
+    if (b.size() >= 20 && ihl_bytes <= b.size() && (rng() % 2)) {
+      // Make it past the length and checksum checks now and then.
+      store_be16(&b[2], static_cast<std::uint16_t>(b.size() - rng() % (b.size() - ihl_bytes + 1)));
+      fix_header_checksum(b);
     }
     const auto ip = Ipv4View::parse(b);
     if (!ip) continue;
+    ++parsed;
     EXPECT_GE(ip->packet().data(), b.data());
     EXPECT_LE(ip->packet().data() + ip->packet().size(), b.data() + b.size());
     EXPECT_LE(ip->header_length(), ip->packet().size());
     EXPECT_EQ(ip->options().size() + 20 + ip->payload().size(), ip->packet().size());
   }
+  EXPECT_GT(parsed, 500);
 }
 
 // --- Quoted headers (inside ICMP errors) ------------------------------------------------------
