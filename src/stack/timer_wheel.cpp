@@ -31,9 +31,7 @@ std::uint64_t nanos_after(Instant origin, Instant t) {
 
 }  // namespace
 
-TimerWheel::TimerWheel(Instant origin) : origin_(origin) {
-  heads_.fill(kNil);
-}
+TimerWheel::TimerWheel(Instant origin) : origin_(origin) {}
 
 void TimerWheel::reserve(std::size_t timers) {
   nodes_.reserve(timers);
@@ -88,9 +86,9 @@ void TimerWheel::cancel(TimerId id) {
 }
 
 std::optional<Instant> TimerWheel::next_deadline() const {
-  if (heads_[kFiring] != kNil || heads_[kOverdue] != kNil) return at_tick(now_);
+  if (lists_[kFiring].head != kNil || lists_[kOverdue].head != kNil) return at_tick(now_);
   if (occupied_levels_ != 0) return at_tick(slot_start(std::countr_zero(occupied_levels_)));
-  if (heads_[kOverflow] != kNil) return at_tick((now_ | (kWheelSpan - 1)) + 1);
+  if (lists_[kOverflow].head != kNil) return at_tick((now_ | (kWheelSpan - 1)) + 1);
   return std::nullopt;
 }
 
@@ -119,42 +117,42 @@ Instant TimerWheel::at_tick(std::uint64_t tick) const {
 
 void TimerWheel::push_back(Where list, std::uint32_t n) {
   Node& x = nodes_[n];
+  List& l = lists_[list];
   x.where = list;
-  std::uint32_t& head = heads_[list];
-  if (head == kNil) {
-    head = n;
-    x.next = n;
-    x.prev = n;
+  x.next = kNil;
+  x.prev = l.tail;
+  if (l.tail != kNil) {
+    nodes_[l.tail].next = n;  // the only other node touched: appending is one cache line
+  } else {
+    l.head = n;
     if (list < kSlots) {
       const int level = list / kSlotsPerLevel;
       occupancy_[static_cast<std::size_t>(level)] |= std::uint64_t{1} << (list & kDigitMask);
       occupied_levels_ |= 1u << level;
     }
-    return;
   }
-  Node& first = nodes_[head];
-  const std::uint32_t last = first.prev;
-  x.prev = last;
-  x.next = head;
-  nodes_[last].next = n;
-  first.prev = n;
+  l.tail = n;
 }
 
 void TimerWheel::unlink(std::uint32_t n) {
   Node& x = nodes_[n];
   const Where list = x.where;
-  if (x.next == n) {
-    heads_[list] = kNil;
-    if (list < kSlots) {
-      const int level = list / kSlotsPerLevel;
-      std::uint64_t& bits = occupancy_[static_cast<std::size_t>(level)];
-      bits &= ~(std::uint64_t{1} << (list & kDigitMask));
-      if (bits == 0) occupied_levels_ &= ~(1u << level);
-    }
-  } else {
+  List& l = lists_[list];
+  if (x.prev != kNil) {
     nodes_[x.prev].next = x.next;
+  } else {
+    l.head = x.next;
+  }
+  if (x.next != kNil) {
     nodes_[x.next].prev = x.prev;
-    if (heads_[list] == n) heads_[list] = x.next;
+  } else {
+    l.tail = x.prev;
+  }
+  if (l.head == kNil && list < kSlots) {
+    const int level = list / kSlotsPerLevel;
+    std::uint64_t& bits = occupancy_[static_cast<std::size_t>(level)];
+    bits &= ~(std::uint64_t{1} << (list & kDigitMask));
+    if (bits == 0) occupied_levels_ &= ~(1u << level);
   }
   x.next = kNil;
   x.prev = kNil;
@@ -162,7 +160,7 @@ void TimerWheel::unlink(std::uint32_t n) {
 }
 
 std::uint32_t TimerWheel::pop_front(Where list) {
-  const std::uint32_t n = heads_[list];
+  const std::uint32_t n = lists_[list].head;
   unlink(n);
   return n;
 }
@@ -194,22 +192,22 @@ std::uint64_t TimerWheel::slot_start(int level) const {
 void TimerWheel::begin_advance(Instant now) {
   target_ = std::max(tick_floor(now), now_);
   // Overdue timers go first, behind any left unreported by an exception.
-  while (heads_[kOverdue] != kNil) push_back(kFiring, pop_front(kOverdue));
+  while (lists_[kOverdue].head != kNil) push_back(kFiring, pop_front(kOverdue));
 }
 
 void TimerWheel::end_advance() {
   advancing_ = false;
   // Empty unless on_expired threw while this tick's slot was being reported.
   const auto current = static_cast<Where>(now_ & kDigitMask);
-  while (heads_[current] != kNil) push_back(kFiring, pop_front(current));
+  while (lists_[current].head != kNil) push_back(kFiring, pop_front(current));
 }
 
 bool TimerWheel::next_expired(TimerId& id) {
   for (;;) {
     Where list = kFiring;
-    if (heads_[list] == kNil) {
+    if (lists_[list].head == kNil) {
       list = static_cast<Where>(now_ & kDigitMask);  // level 0, the current tick
-      if (heads_[list] == kNil) {
+      if (lists_[list].head == kNil) {
         if (step()) continue;
         now_ = target_;
         return false;
@@ -230,7 +228,7 @@ bool TimerWheel::step() {
       event = slot_start(level);
       list = static_cast<Where>(level * kSlotsPerLevel +
                                 std::countr_zero(occupancy_[static_cast<std::size_t>(level)]));
-    } else if (heads_[kOverflow] != kNil) {
+    } else if (lists_[kOverflow].head != kNil) {
       event = (now_ | (kWheelSpan - 1)) + 1;
     } else {
       return false;
@@ -240,24 +238,22 @@ bool TimerWheel::step() {
     now_ = event;
     if (list < kSlotsPerLevel) return true;  // a level-0 slot: one tick's timers, due now
     cascade(list);
-    if (heads_[now_ & kDigitMask] != kNil) return true;  // some were due exactly now
+    if (lists_[now_ & kDigitMask].head != kNil) return true;  // some were due exactly now
   }
 }
 
 void TimerWheel::cascade(Where list) {
   if (list != kOverflow) {
     // Every timer of a slot starting at now_ lands on a lower level, never back here.
-    while (heads_[list] != kNil) place(pop_front(list));
+    while (lists_[list].head != kNil) place(pop_front(list));
     return;
   }
-  // Overflow timers may return to the overflow list: detach the ring before re-placing.
-  const std::uint32_t first = heads_[kOverflow];
-  heads_[kOverflow] = kNil;
-  std::uint32_t n = first;
-  for (;;) {
+  // Overflow timers may return to the overflow list: detach it before re-placing them.
+  std::uint32_t n = lists_[kOverflow].head;
+  lists_[kOverflow] = List{};
+  while (n != kNil) {
     const std::uint32_t next = nodes_[n].next;
     place(n);
-    if (next == first) break;
     n = next;
   }
 }

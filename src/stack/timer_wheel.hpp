@@ -25,8 +25,9 @@
 // calls for; at level 0 a slot holds exactly one tick, and its timers fire.
 //
 // Timers live in a pool of nodes owned by the wheel, addressed by TimerId (an index); each
-// slot is an intrusive circular doubly-linked list of node indices. Nothing is allocated per
-// arm: only create() may grow the pool (reserve() preallocates it).
+// slot is an intrusive doubly-linked list of node indices, with head and tail. Nothing is allocated
+// per arm: only create() may grow the pool (reserve() preallocates it). Appending to a slot touches
+// one other node (the tail), unlinking two (the neighbours).
 //
 // Complexity (n = timers in the pool, L = 7 levels):
 //   create                         amortised O(1) (O(1) with reserve, or when reusing an id)
@@ -38,7 +39,7 @@
 //                                  skipped through the bitmaps. Each timer is cascaded at
 //                                  most L - 1 times over its life, plus once per 2^42 µs
 //                                  overflow boundary it waits through.
-//   memory                         32 bytes per timer plus about 2 KiB of slot heads.
+//   memory                         32 bytes per timer plus about 4 KiB of list heads.
 //
 // Order: one advance reports timers in deadline order, ties in the order they were armed
 // (a re-arm counts as a new arm). Overdue timers count as due at the wheel's time when they
@@ -153,11 +154,17 @@ class TimerWheel {
   struct Node {
     std::uint64_t tick = 0;  // deadline in ticks since origin_
     std::uint64_t tag = 0;
-    std::uint32_t next = kNil;  // in its list (circular), or in the free list
+    std::uint32_t next = kNil;  // in its list, or in the free list
     std::uint32_t prev = kNil;
     Where where = kIdle;
   };
   static_assert(sizeof(Node) == 32);
+
+  // A doubly-linked list of nodes, by index; kNil-terminated both ways.
+  struct List {
+    std::uint32_t head = kNil;
+    std::uint32_t tail = kNil;
+  };
 
   struct AdvanceGuard {
     TimerWheel& wheel;
@@ -203,7 +210,7 @@ class TimerWheel {
   void cascade(Where list);
 
   std::vector<Node> nodes_;
-  std::array<std::uint32_t, kLists> heads_{};
+  std::array<List, kLists> lists_{};
   std::array<std::uint64_t, kLevels> occupancy_{};  // bit d of level l: slot l*64+d non-empty
   std::uint32_t occupied_levels_ = 0;               // bit l: occupancy_[l] != 0
   std::uint32_t free_head_ = kNil;
