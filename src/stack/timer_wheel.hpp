@@ -25,21 +25,25 @@
 // calls for; at level 0 a slot holds exactly one tick, and its timers fire.
 //
 // Timers live in a pool of nodes owned by the wheel, addressed by TimerId (an index); each
-// slot is an intrusive doubly-linked list of node indices, with head and tail. Nothing is allocated
-// per arm: only create() may grow the pool (reserve() preallocates it). Appending to a slot touches
-// one other node (the tail), unlinking two (the neighbours).
+// slot is an intrusive doubly-linked list of node indices, with head and tail. Nothing is
+// allocated per arm: only create() may grow the pool (reserve() preallocates it). Appending
+// to a slot touches one other node (the tail), unlinking two (the neighbours).
 //
-// Complexity (n = timers in the pool, L = 7 levels):
-//   create                         amortised O(1) (O(1) with reserve, or when reusing an id)
+// Complexity (L = 7 levels):
+//   create                         amortised O(1) (O(1) after reserve, or reusing an id)
 //   destroy, arm, cancel, armed,
 //   deadline, tag, armed_count     O(1) worst case
 //   next_deadline                  O(1): two countr_zero
-//   advance                        O(expired + cascaded + occupied slots visited), never
-//                                  proportional to the elapsed ticks: empty stretches are
-//                                  skipped through the bitmaps. Each timer is cascaded at
-//                                  most L - 1 times over its life, plus once per 2^42 µs
-//                                  overflow boundary it waits through.
+//   advance                        O(1 + expired + cascaded), never proportional to the
+//                                  elapsed ticks: empty stretches are skipped through the
+//                                  bitmaps, and every slot visited fires or cascades at
+//                                  least one timer. A timer is cascaded at most L - 1 times
+//                                  over its life, plus once per 2^42 µs overflow boundary
+//                                  it waits through.
 //   memory                         32 bytes per timer plus about 4 KiB of list heads.
+// In practice, with millions of timers the pool outgrows the caches and the cost is memory
+// latency: a cascade walks a slot's list, one dependent cache miss per timer
+// (bench/micro/timer_wheel_bench.cpp).
 //
 // Order: one advance reports timers in deadline order, ties in the order they were armed
 // (a re-arm counts as a new arm). Overdue timers count as due at the wheel's time when they
