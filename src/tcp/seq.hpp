@@ -9,9 +9,10 @@
 //   if (before(snd_una, seg.ack) && before_eq(seg.ack, snd_nxt)) { /* acceptable ACK */ }
 //   if (in_window(seg.seq, rcv_nxt, rcv_wnd)) { /* first octet is in the window */ }
 //
-// The half-space ambiguity: two numbers exactly 2^31 apart are each both "before" and "after"
-// the other (the signed distance is INT32_MIN both ways, as with Linux's before()/after()). RFC 1982 leaves this
-// comparison undefined; TCP never meets it, since windows are at most 2^30 (RFC 7323 §2.3).
+// The half-space ambiguity: two numbers exactly 2^31 apart are each both "before" and
+// "after" the other (the signed distance is INT32_MIN both ways, as with Linux's before() and
+// after()). RFC 1982 leaves this comparison undefined; TCP never meets it, since windows are
+// at most 2^30 (RFC 7323 §2.3).
 #pragma once
 
 #include <concepts>
