@@ -48,7 +48,6 @@ struct StackConfig {
   std::size_t udp_receive_queue = 212992;  // bytes per UDP socket (Linux rmem_default)
 };
 
-
 class Stack {
  public:
   Stack(link::Link& link, const Clock& clock, const StackConfig& config);

@@ -19,6 +19,8 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text) {
   return Endpoint{*address, static_cast<std::uint16_t>(port)};
 }
 
-std::string Endpoint::to_string() const { return address.to_string() + ":" + std::to_string(port); }
+std::string Endpoint::to_string() const {
+  return address.to_string() + ":" + std::to_string(port);
+}
 
 }  // namespace synack

@@ -14,38 +14,38 @@ struct IpCounters {
   std::uint64_t in_receives = 0;  // frames handed up by the link
   std::uint64_t in_delivers = 0;  // handed to TCP, UDP or ICMP
   std::uint64_t out_requests = 0;
-  std::uint64_t in_hdr_errors = 0;     // truncated, bad version, IHL or total length
+  std::uint64_t in_hdr_errors = 0;  // truncated, bad version, IHL or total length
   std::uint64_t in_bad_checksum = 0;
-  std::uint64_t in_addr_errors = 0;    // not for our address
+  std::uint64_t in_addr_errors = 0;  // not for our address
   std::uint64_t in_unknown_protos = 0;
-  std::uint64_t in_fragments = 0;      // dropped: no reassembly
-  std::uint64_t in_bad_source = 0;     // broadcast, multicast or our own address as source
+  std::uint64_t in_fragments = 0;   // dropped: no reassembly
+  std::uint64_t in_bad_source = 0;  // broadcast, multicast or our own address as source
 };
 
 struct TcpCounters {
-  std::uint64_t active_opens = 0;    // CLOSED -> SYN_SENT
-  std::uint64_t passive_opens = 0;   // LISTEN -> SYN_RECEIVED
-  std::uint64_t attempt_fails = 0;   // SYN_SENT/SYN_RECEIVED -> CLOSED (or LISTEN)
-  std::uint64_t estab_resets = 0;    // ESTABLISHED/CLOSE_WAIT -> CLOSED by RST
+  std::uint64_t active_opens = 0;   // CLOSED -> SYN_SENT
+  std::uint64_t passive_opens = 0;  // LISTEN -> SYN_RECEIVED
+  std::uint64_t attempt_fails = 0;  // SYN_SENT/SYN_RECEIVED -> CLOSED (or LISTEN)
+  std::uint64_t estab_resets = 0;   // ESTABLISHED/CLOSE_WAIT -> CLOSED by RST
   std::uint64_t in_segs = 0;
   std::uint64_t out_segs = 0;
   std::uint64_t retrans_segs = 0;
   std::uint64_t out_rsts = 0;
   std::uint64_t in_rsts = 0;
   std::uint64_t bad_checksum = 0;
-  std::uint64_t malformed = 0;        // header parse errors
-  std::uint64_t bad_options = 0;      // known options with the wrong length (ignored)
-  std::uint64_t no_port = 0;          // segments to a port with no socket (answered by RST)
-  std::uint64_t out_of_window = 0;    // failed the 3.10.7.4 sequence check
-  std::uint64_t bad_ack = 0;          // ACK of something not yet sent
-  std::uint64_t old_ack = 0;          // duplicate ACK below SND.UNA (ignored)
-  std::uint64_t rst_ignored = 0;      // RST outside the window, or in LISTEN
-  std::uint64_t syn_dropped = 0;      // SYN to a listener whose queues are full
-  std::uint64_t listen_overflows = 0; // handshake completed but the accept queue was full
-  std::uint64_t out_of_order = 0;     // data past RCV.NXT
-  std::uint64_t timeouts = 0;         // retransmission timer expirations
-  std::uint64_t time_wait_reused = 0; // a new SYN accepted in TIME_WAIT (RFC 6191)
-  std::uint64_t no_ack_flag = 0;      // segment without ACK in a synchronized state
+  std::uint64_t malformed = 0;         // header parse errors
+  std::uint64_t bad_options = 0;       // known options with the wrong length (ignored)
+  std::uint64_t no_port = 0;           // segments to a port with no socket (answered by RST)
+  std::uint64_t out_of_window = 0;     // failed the 3.10.7.4 sequence check
+  std::uint64_t bad_ack = 0;           // ACK of something not yet sent
+  std::uint64_t old_ack = 0;           // duplicate ACK below SND.UNA (ignored)
+  std::uint64_t rst_ignored = 0;       // RST outside the window, or in LISTEN
+  std::uint64_t syn_dropped = 0;       // SYN to a listener whose queues are full
+  std::uint64_t listen_overflows = 0;  // handshake completed but the accept queue was full
+  std::uint64_t out_of_order = 0;      // data past RCV.NXT
+  std::uint64_t timeouts = 0;          // retransmission timer expirations
+  std::uint64_t time_wait_reused = 0;  // a new SYN accepted in TIME_WAIT (RFC 6191)
+  std::uint64_t no_ack_flag = 0;       // segment without ACK in a synchronized state
   std::array<std::uint64_t, tcp::kStateCount> in_state{};  // connections now in each state
 };
 
@@ -53,8 +53,8 @@ struct UdpCounters {
   std::uint64_t in_datagrams = 0;
   std::uint64_t out_datagrams = 0;
   std::uint64_t no_ports = 0;
-  std::uint64_t in_errors = 0;        // malformed or bad checksum
-  std::uint64_t rcvbuf_errors = 0;    // dropped: receive queue full
+  std::uint64_t in_errors = 0;      // malformed or bad checksum
+  std::uint64_t rcvbuf_errors = 0;  // dropped: receive queue full
 };
 
 struct IcmpCounters {

@@ -12,9 +12,9 @@ constexpr std::size_t kIp = 20;
 }
 
 void Stack::Impl::send_port_unreachable(const wire::Ipv4View& ip) {
-  const std::size_t len = wire::write_icmp_destination_unreachable(
-      wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), wire::kIcmpPortUnreachable,
-      ip.packet());
+  const std::size_t len =
+      wire::write_icmp_destination_unreachable(wire::MutableBytes(tx.data() + kIp, tx.size() - kIp),
+                                               wire::kIcmpPortUnreachable, ip.packet());
   if (len == 0) return;
   ++counters.icmp.out_dest_unreachs;
   send_ip(ip.src(), wire::kIcmp, len, "port unreachable");

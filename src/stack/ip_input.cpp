@@ -30,8 +30,7 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
   const Ipv4Address src = ip.src();
   // RFC 1122 §3.2.1.3: a source that is broadcast, multicast, unspecified or our own
   // address (a LAND attack) is never a real peer.
-  if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() ||
-      src == config.address) {
+  if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src == config.address) {
     ++counters.ip.in_bad_source;
     drop(frame, "ip", "bad source address");
     return;
@@ -43,9 +42,18 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
   }
   if (trace) trace->on_packet(now, config.address, trace::Direction::in, frame, "");
   switch (ip.protocol()) {
-    case wire::kTcp: ++counters.ip.in_delivers; tcp_input(ip); break;
-    case wire::kUdp: ++counters.ip.in_delivers; udp_input(ip); break;
-    case wire::kIcmp: ++counters.ip.in_delivers; icmp_input(ip); break;
+    case wire::kTcp:
+      ++counters.ip.in_delivers;
+      tcp_input(ip);
+      break;
+    case wire::kUdp:
+      ++counters.ip.in_delivers;
+      udp_input(ip);
+      break;
+    case wire::kIcmp:
+      ++counters.ip.in_delivers;
+      icmp_input(ip);
+      break;
     default:
       ++counters.ip.in_unknown_protos;
       drop(frame, "ip", "unknown protocol");

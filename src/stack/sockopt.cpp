@@ -7,7 +7,9 @@
 namespace synack {
 namespace {
 
-std::error_code err(std::errc e) { return std::make_error_code(e); }
+std::error_code err(std::errc e) {
+  return std::make_error_code(e);
+}
 
 // Linux doubles SO_SNDBUF/SO_RCVBUF for bookkeeping overhead; we hold exactly what is set,
 // within sane bounds.
@@ -23,7 +25,9 @@ std::error_code Stack::setsockopt(SocketId id, Option opt, int value) {
   tcp::Config& cfg = c ? c->config() : sl->tcp;
   const bool tcp = sl->kind == SocketSlot::Kind::tcp;
   switch (opt) {
-    case Option::reuse_addr: sl->reuse_addr = value != 0; return {};
+    case Option::reuse_addr:
+      sl->reuse_addr = value != 0;
+      return {};
     case Option::send_buffer:
     case Option::receive_buffer:
       if (value < 0) return err(std::errc::invalid_argument);
@@ -35,11 +39,14 @@ std::error_code Stack::setsockopt(SocketId id, Option opt, int value) {
     case Option::linger:
       cfg.linger = value < 0 ? tcp::Linger{} : tcp::Linger{true, value};
       return {};
-    default: break;
+    default:
+      break;
   }
   if (!tcp) return err(std::errc::no_protocol_option);
   switch (opt) {
-    case Option::keepalive: cfg.keepalive.enabled = value != 0; break;
+    case Option::keepalive:
+      cfg.keepalive.enabled = value != 0;
+      break;
     case Option::keep_idle:
       if (value < 1) return err(std::errc::invalid_argument);
       cfg.keepalive.idle = seconds(value);
@@ -52,13 +59,16 @@ std::error_code Stack::setsockopt(SocketId id, Option opt, int value) {
       if (value < 1) return err(std::errc::invalid_argument);
       cfg.keepalive.count = value;
       break;
-    case Option::nodelay: cfg.nodelay = value != 0; break;
+    case Option::nodelay:
+      cfg.nodelay = value != 0;
+      break;
     case Option::max_segment:
       // Linux accepts 88..32767 (TCP_MIN_MSS .. MAX_TCP_WINDOW) before the connection.
       if (value < 88 || value > 32767 || c) return err(std::errc::invalid_argument);
       cfg.mss = static_cast<std::uint16_t>(value);
       break;
-    default: return err(std::errc::no_protocol_option);
+    default:
+      return err(std::errc::no_protocol_option);
   }
   if (c) {
     c->settings_changed();
@@ -76,16 +86,36 @@ std::error_code Stack::getsockopt(SocketId id, Option opt, int& value) const {
     return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
   };
   switch (opt) {
-    case Option::reuse_addr: value = sl->reuse_addr; break;
-    case Option::send_buffer: value = static_cast<int>(cfg.send_buffer); break;
-    case Option::receive_buffer: value = static_cast<int>(cfg.receive_buffer); break;
-    case Option::linger: value = cfg.linger.enabled ? cfg.linger.seconds : -1; break;
-    case Option::keepalive: value = cfg.keepalive.enabled; break;
-    case Option::keep_idle: value = secs(cfg.keepalive.idle); break;
-    case Option::keep_interval: value = secs(cfg.keepalive.interval); break;
-    case Option::keep_count: value = cfg.keepalive.count; break;
-    case Option::nodelay: value = cfg.nodelay; break;
-    case Option::max_segment: value = c ? c->effective_mss() : cfg.mss; break;
+    case Option::reuse_addr:
+      value = sl->reuse_addr;
+      break;
+    case Option::send_buffer:
+      value = static_cast<int>(cfg.send_buffer);
+      break;
+    case Option::receive_buffer:
+      value = static_cast<int>(cfg.receive_buffer);
+      break;
+    case Option::linger:
+      value = cfg.linger.enabled ? cfg.linger.seconds : -1;
+      break;
+    case Option::keepalive:
+      value = cfg.keepalive.enabled;
+      break;
+    case Option::keep_idle:
+      value = secs(cfg.keepalive.idle);
+      break;
+    case Option::keep_interval:
+      value = secs(cfg.keepalive.interval);
+      break;
+    case Option::keep_count:
+      value = cfg.keepalive.count;
+      break;
+    case Option::nodelay:
+      value = cfg.nodelay;
+      break;
+    case Option::max_segment:
+      value = c ? c->effective_mss() : cfg.mss;
+      break;
   }
   return {};
 }

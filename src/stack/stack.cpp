@@ -8,7 +8,9 @@
 namespace synack {
 namespace {
 
-std::error_code err(std::errc e) { return std::make_error_code(e); }
+std::error_code err(std::errc e) {
+  return std::make_error_code(e);
+}
 
 }  // namespace
 
@@ -81,10 +83,18 @@ Stack::Stack(link::Link& link, const Clock& clock, const StackConfig& config)
 
 Stack::~Stack() = default;
 
-Ipv4Address Stack::address() const { return impl_->config.address; }
-const Counters& Stack::counters() const { return impl_->counters; }
-tcp::Config& Stack::tcp_defaults() { return impl_->tcp_defaults; }
-std::size_t Stack::timers_armed() const { return impl_->wheel.armed_count(); }
+Ipv4Address Stack::address() const {
+  return impl_->config.address;
+}
+const Counters& Stack::counters() const {
+  return impl_->counters;
+}
+tcp::Config& Stack::tcp_defaults() {
+  return impl_->tcp_defaults;
+}
+std::size_t Stack::timers_armed() const {
+  return impl_->wheel.armed_count();
+}
 
 std::size_t Stack::connection_count() const {
   return impl_->conns.size() - impl_->free_conns.size();
@@ -158,8 +168,10 @@ std::error_code Stack::bind(SocketId id, Endpoint local) {
   } else if (sl->kind == SocketSlot::Kind::tcp) {
     if (local.port == 0) {
       auto port = s.ephemeral_tcp_port(Endpoint{});
-      if (!port) ec = err(std::errc::address_in_use);
-      else local.port = *port;
+      if (!port)
+        ec = err(std::errc::address_in_use);
+      else
+        local.port = *port;
     } else if (!s.tcp_port_free_for_bind(local.port, sl->reuse_addr)) {
       ec = err(std::errc::address_in_use);
     }
@@ -167,8 +179,10 @@ std::error_code Stack::bind(SocketId id, Endpoint local) {
   } else {
     if (local.port == 0) {
       auto port = s.ephemeral_udp_port();
-      if (!port) ec = err(std::errc::address_in_use);
-      else local.port = *port;
+      if (!port)
+        ec = err(std::errc::address_in_use);
+      else
+        local.port = *port;
     } else if (s.udp_ports.contains(local.port)) {
       ec = err(std::errc::address_in_use);
     }
@@ -295,7 +309,7 @@ std::error_code Stack::read(SocketId id, std::span<std::uint8_t> out, std::size_
   if (!c) return err(std::errc::not_connected);
   std::error_code ec;
   n = c->read(out, ec, s.clock.now());
-  s.mark_dirty(sl->conn);  // a read may open the window: an update may be due
+  if (n > 0) s.mark_dirty(sl->conn);  // the window opened: an update may be due
   if (s.trace && ec != std::errc::resource_unavailable_try_again) {
     trace_api(s, id, "read", "", ec, "= " + std::to_string(n));
   }
@@ -333,7 +347,9 @@ std::error_code Stack::shutdown(SocketId id, Shutdown how) {
   if (how != Shutdown::read) c->shutdown_write(now);
   s.mark_dirty(sl->conn);
   trace_api(s, id, "shutdown",
-            how == Shutdown::read ? "SHUT_RD" : how == Shutdown::write ? "SHUT_WR" : "SHUT_RDWR",
+            how == Shutdown::read    ? "SHUT_RD"
+            : how == Shutdown::write ? "SHUT_WR"
+                                     : "SHUT_RDWR",
             {});
   return {};
 }

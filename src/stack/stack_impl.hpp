@@ -52,10 +52,10 @@ struct SocketSlot {
 
 struct ConnSlot {
   std::optional<tcp::Connection> conn;
-  SocketId socket = -1;            // the application's socket; -1 when orphaned
-  SocketId listener = -1;          // the listener that made it, until accepted
+  SocketId socket = -1;    // the application's socket; -1 when orphaned
+  SocketId listener = -1;  // the listener that made it, until accepted
   bool in_accept_queue = false;
-  bool dirty = false;              // has output to flush
+  bool dirty = false;  // has output to flush
   std::array<TimerId, tcp::kTimerCount> timers{};
 };
 
@@ -83,7 +83,7 @@ struct Stack::Impl final : link::FrameSink {
   std::vector<ConnSlot> conns;
   std::vector<ConnId> free_conns;
   std::unordered_map<FourTuple, ConnId> demux;
-  std::unordered_map<std::uint16_t, SocketId> listeners;     // by local port
+  std::unordered_map<std::uint16_t, SocketId> listeners;  // by local port
   std::unordered_map<std::uint16_t, PortUse> tcp_ports;
   std::unordered_map<std::uint16_t, SocketId> udp_ports;
   std::uint32_t ephemeral_next = 0;  // RFC 6056 Algorithm 3's "next_ephemeral"
@@ -119,8 +119,7 @@ struct Stack::Impl final : link::FrameSink {
   void on_frame(wire::Bytes frame, Instant arrived) override;
   void drop(wire::Bytes packet, std::string_view layer, std::string_view reason);
   // Builds IPv4 around the `length` bytes already at tx[20..] and sends them.
-  void send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length,
-               std::string_view cause);
+  void send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length, std::string_view cause);
 
   // tcp_input.cpp
   void tcp_input(const wire::Ipv4View& ip);

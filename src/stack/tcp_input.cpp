@@ -67,8 +67,8 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
     const ConnId id = it->second;
     ConnSlot& slot = conns[id];
     tcp::Connection& c = *slot.conn;
-    if (c.state() == tcp::State::TimeWait && seg.has(TcpFlags::syn) &&
-        !seg.has(TcpFlags::ack) && !seg.has(TcpFlags::rst) && after(seg.seq, c.rcv_nxt()) &&
+    if (c.state() == tcp::State::TimeWait && seg.has(TcpFlags::syn) && !seg.has(TcpFlags::ack) &&
+        !seg.has(TcpFlags::rst) && after(seg.seq, c.rcv_nxt()) &&
         listeners.contains(tuple.local.port)) {
       // RFC 9293 §3.10.7.4 / RFC 6191: a new SYN above the old connection's sequence space
       // may reopen a 4-tuple in TIME_WAIT. The old incarnation goes; the listener takes the
@@ -80,8 +80,8 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
       listen_input(listeners.at(tuple.local.port), tuple, seg, old_snd_nxt + 65536 + 2);
       return;
     }
-    if (slot.listener >= 0 && c.state() == tcp::State::SynReceived &&
-        seg.has(TcpFlags::ack) && !seg.has(TcpFlags::rst) && !seg.has(TcpFlags::syn)) {
+    if (slot.listener >= 0 && c.state() == tcp::State::SynReceived && seg.has(TcpFlags::ack) &&
+        !seg.has(TcpFlags::rst) && !seg.has(TcpFlags::syn)) {
       const Listener& l = *sockets[static_cast<std::size_t>(slot.listener)].listener;
       if (l.accept_queue.size() >= static_cast<std::size_t>(l.backlog)) {
         // Linux (tcp_abort_on_overflow = 0): with the accept queue full, the final ACK is
@@ -108,8 +108,8 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
 }
 
 // RFC 9293 §3.10.7.2, LISTEN.
-void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple,
-                               const tcp::Segment& seg, std::optional<tcp::Seq> min_iss) {
+void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const tcp::Segment& seg,
+                               std::optional<tcp::Seq> min_iss) {
   // first: an RST is ignored.
   if (seg.has(TcpFlags::rst)) {
     ++counters.tcp.rst_ignored;

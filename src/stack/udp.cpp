@@ -8,7 +8,9 @@
 
 namespace synack {
 namespace {
-std::error_code err(std::errc e) { return std::make_error_code(e); }
+std::error_code err(std::errc e) {
+  return std::make_error_code(e);
+}
 constexpr std::size_t kIp = 20;
 constexpr std::size_t kUdpHeader = 8;
 }  // namespace
@@ -61,9 +63,9 @@ std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_
     udp_ports[*port] = static_cast<SocketId>(&s - sockets.data());
   }
   std::memcpy(tx.data() + kIp + kUdpHeader, data.data(), data.size());
-  const std::size_t len = wire::write_udp_header(
-      wire::MutableBytes(tx.data() + kIp, kUdpHeader + data.size()),
-      wire::UdpHeader{s.local.port, to.port}, config.address, to.address);
+  const std::size_t len =
+      wire::write_udp_header(wire::MutableBytes(tx.data() + kIp, kUdpHeader + data.size()),
+                             wire::UdpHeader{s.local.port, to.port}, config.address, to.address);
   ++counters.udp.out_datagrams;
   send_ip(to.address, wire::kUdp, len, "sendto()");
   return {};

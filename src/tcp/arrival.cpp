@@ -7,8 +7,8 @@
 namespace synack::tcp {
 
 Segment Segment::from(const wire::TcpView& view) {
-  return Segment{Seq(view.seq()), Seq(view.ack()), view.flags(), view.window(), view.options(),
-                 view.payload()};
+  return Segment{Seq(view.seq()), Seq(view.ack()), view.flags(),
+                 view.window(),   view.options(),  view.payload()};
 }
 
 void Connection::take_peer_syn_options(const Segment& seg) {
@@ -42,9 +42,13 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   keepalive_probes_ = 0;
   switch (state_) {
     case State::Closed:
-    case State::Listen: return;  // the stack answers these (3.10.7.1, 3.10.7.2)
-    case State::SynSent: on_segment_syn_sent(seg, now); return;
-    default: break;
+    case State::Listen:
+      return;  // the stack answers these (3.10.7.1, 3.10.7.2)
+    case State::SynSent:
+      on_segment_syn_sent(seg, now);
+      return;
+    default:
+      break;
   }
 
   // A retransmitted SYN in SYN_RECEIVED means our SYN,ACK was lost: send it again at once,
@@ -263,7 +267,8 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     case State::TimeWait:
       // Only a retransmitted FIN arrives here, handled in the eighth step.
       break;
-    default: break;
+    default:
+      break;
   }
   return true;
 }
@@ -285,8 +290,10 @@ void Connection::on_text(const Segment& seg, Instant now) {
   switch (state_) {
     case State::Established:
     case State::FinWait1:
-    case State::FinWait2: break;
-    default: return;  // CLOSE_WAIT and later: the peer already sent FIN; ignore the text
+    case State::FinWait2:
+      break;
+    default:
+      return;  // CLOSE_WAIT and later: the peer already sent FIN; ignore the text
   }
   if (orphaned_) {
     // Linux: data for a socket the application has closed cannot be delivered, so the
@@ -334,15 +341,17 @@ void Connection::on_text(const Segment& seg, Instant now) {
 // 3.10.7.4 eighth.
 void Connection::on_fin(const Segment& seg, Instant now) {
   // The FIN counts only when everything before it has arrived.
-  const Seq fin = seg.seq + static_cast<std::uint32_t>(seg.payload.size()) +
-                  (seg.has(TcpFlags::syn) ? 1u : 0u);
+  const Seq fin =
+      seg.seq + static_cast<std::uint32_t>(seg.payload.size()) + (seg.has(TcpFlags::syn) ? 1u : 0u);
   if (fin != rcv_nxt_) return;
   rcv_nxt_ += 1;
   fin_received_ = true;
   ack_now_ = true;
   switch (state_) {
     case State::SynReceived:
-    case State::Established: set_state(State::CloseWait, "FIN received", now); break;
+    case State::Established:
+      set_state(State::CloseWait, "FIN received", now);
+      break;
     case State::FinWait1:
       if (fin_queued_ && snd_una_ == *fin_seq() + 1) {
         enter_time_wait(now);
@@ -350,9 +359,14 @@ void Connection::on_fin(const Segment& seg, Instant now) {
         set_state(State::Closing, "FIN received (simultaneous close)", now);
       }
       break;
-    case State::FinWait2: enter_time_wait(now); break;
-    case State::TimeWait: arm(Timer::TimeWait, now + 2 * config_.msl); break;
-    default: break;  // CLOSE_WAIT, CLOSING, LAST_ACK: remain
+    case State::FinWait2:
+      enter_time_wait(now);
+      break;
+    case State::TimeWait:
+      arm(Timer::TimeWait, now + 2 * config_.msl);
+      break;
+    default:
+      break;  // CLOSE_WAIT, CLOSING, LAST_ACK: remain
   }
 }
 

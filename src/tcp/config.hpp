@@ -10,10 +10,10 @@
 namespace synack::tcp {
 
 struct Keepalive {
-  bool enabled = false;                // SO_KEEPALIVE
-  Duration idle = seconds(7200);       // TCP_KEEPIDLE (Linux tcp_keepalive_time)
-  Duration interval = seconds(75);     // TCP_KEEPINTVL
-  int count = 9;                       // TCP_KEEPCNT
+  bool enabled = false;             // SO_KEEPALIVE
+  Duration idle = seconds(7200);    // TCP_KEEPIDLE (Linux tcp_keepalive_time)
+  Duration interval = seconds(75);  // TCP_KEEPINTVL
+  int count = 9;                    // TCP_KEEPCNT
 };
 
 struct Linger {
@@ -29,15 +29,15 @@ struct Config {
   Keepalive keepalive;
   Linger linger;
 
-  Duration msl = seconds(30);              // TIME_WAIT lasts 2·MSL = 60 s, as on Linux
-  Duration rto_initial = seconds(1);       // RFC 6298 (2.1)
-  Duration rto_min = milliseconds(200);    // Linux TCP_RTO_MIN
-  Duration rto_max = seconds(120);         // Linux TCP_RTO_MAX
-  Duration delayed_ack = milliseconds(40); // Linux's delayed ACK
-  int syn_retries = 6;                     // Linux tcp_syn_retries: ~127 s before timed_out
-  int synack_retries = 5;                  // Linux tcp_synack_retries
-  int data_retries = 15;                   // Linux tcp_retries2
-  bool window_scaling = true;              // RFC 7323 §2
+  Duration msl = seconds(30);               // TIME_WAIT lasts 2·MSL = 60 s, as on Linux
+  Duration rto_initial = seconds(1);        // RFC 6298 (2.1)
+  Duration rto_min = milliseconds(200);     // Linux TCP_RTO_MIN
+  Duration rto_max = seconds(120);          // Linux TCP_RTO_MAX
+  Duration delayed_ack = milliseconds(40);  // Linux's delayed ACK
+  int syn_retries = 6;                      // Linux tcp_syn_retries: ~127 s before timed_out
+  int synack_retries = 5;                   // Linux tcp_synack_retries
+  int data_retries = 15;                    // Linux tcp_retries2
+  bool window_scaling = true;               // RFC 7323 §2
 };
 
 // RFC 7323 §2.3: the shift that lets `buffer` bytes be advertised in 16 bits (at most 14).

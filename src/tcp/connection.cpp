@@ -6,10 +6,14 @@ namespace synack::tcp {
 
 std::string_view to_string(Timer t) {
   switch (t) {
-    case Timer::Retransmit: return "retransmit";
-    case Timer::DelayedAck: return "delayed ack";
-    case Timer::TimeWait: return "2MSL";
-    case Timer::Keepalive: return "keepalive";
+    case Timer::Retransmit:
+      return "retransmit";
+    case Timer::DelayedAck:
+      return "delayed ack";
+    case Timer::TimeWait:
+      return "2MSL";
+    case Timer::Keepalive:
+      return "keepalive";
   }
   return "?";
 }
@@ -122,7 +126,9 @@ void Connection::restart_retransmit_timer(Instant now) {
   }
 }
 
-Seq Connection::send_buffer_end() const { return send_buffer_seq_ + send_buffer_.size(); }
+Seq Connection::send_buffer_end() const {
+  return send_buffer_seq_ + send_buffer_.size();
+}
 
 std::optional<Seq> Connection::fin_seq() const {
   if (!fin_queued_) return std::nullopt;
@@ -134,9 +140,14 @@ void Connection::queue_fin(Instant now) {
   fin_queued_ = true;
   switch (state_) {
     case State::SynReceived:
-    case State::Established: set_state(State::FinWait1, "close()", now); break;
-    case State::CloseWait: set_state(State::LastAck, "close()", now); break;
-    default: break;
+    case State::Established:
+      set_state(State::FinWait1, "close()", now);
+      break;
+    case State::CloseWait:
+      set_state(State::LastAck, "close()", now);
+      break;
+    default:
+      break;
   }
 }
 
@@ -167,9 +178,12 @@ bool Connection::writable() const {
   if (error_) return true;
   switch (state_) {
     case State::Established:
-    case State::CloseWait: return !fin_queued_ && send_buffer_.free() > 0;
-    case State::Closed: return true;  // a write reports the error at once
-    default: return false;
+    case State::CloseWait:
+      return !fin_queued_ && send_buffer_.free() > 0;
+    case State::Closed:
+      return true;  // a write reports the error at once
+    default:
+      return false;
   }
 }
 
@@ -188,7 +202,8 @@ std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_cod
       ec = std::make_error_code(std::errc::resource_unavailable_try_again);
       return 0;
     case State::Established:
-    case State::CloseWait: break;
+    case State::CloseWait:
+      break;
     default:  // our FIN is queued or the connection is over: EPIPE, as POSIX says
       ec = std::make_error_code(std::errc::broken_pipe);
       return 0;
@@ -231,11 +246,16 @@ std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, I
 
 void Connection::shutdown_write(Instant now) {
   switch (state_) {
-    case State::SynSent: fail(std::errc::not_connected, "shutdown() before connect", now); break;
+    case State::SynSent:
+      fail(std::errc::not_connected, "shutdown() before connect", now);
+      break;
     case State::SynReceived:
     case State::Established:
-    case State::CloseWait: queue_fin(now); break;
-    default: break;
+    case State::CloseWait:
+      queue_fin(now);
+      break;
+    default:
+      break;
   }
 }
 
@@ -280,7 +300,8 @@ void Connection::abort(Instant now) {
     case State::CloseWait:
       reset_with(snd_nxt_, true);
       break;
-    default: break;
+    default:
+      break;
   }
   orphaned_ = true;  // our own abort reports no error to us
   send_buffer_.release();

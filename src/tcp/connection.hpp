@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <system_error>
+#include <utility>
 
 #include "base/byte_ring.hpp"
 #include "stack/counters.hpp"
@@ -45,8 +46,8 @@ struct Context {
 class Connection {
  public:
   // CLOSED -> SYN_SENT: an active open (connect). The SYN goes out on next_segment().
-  static Connection active_open(Context& ctx, const Config& config, const FourTuple& tuple,
-                                Seq iss, Instant now);
+  static Connection active_open(Context& ctx, const Config& config, const FourTuple& tuple, Seq iss,
+                                Instant now);
   // LISTEN -> SYN_RECEIVED: a listener's child for an arriving SYN (3.10.7.2 third).
   static Connection passive_open(Context& ctx, const Config& config, const FourTuple& tuple,
                                  Seq iss, const Segment& syn, Instant now);
@@ -143,7 +144,19 @@ class Connection {
   void note_sent(const OutSegment& out, Instant now);
   void reset_with(Seq seq, bool with_ack);
 
-  Context* ctx_;
+  // Nulled in a moved-from connection, so only the live one counts itself in in_state.
+  struct ContextRef {
+    Context* ptr = nullptr;
+    ContextRef(Context* p) : ptr(p) {}  // NOLINT: implicit by design
+    ContextRef(ContextRef&& o) noexcept : ptr(std::exchange(o.ptr, nullptr)) {}
+    ContextRef& operator=(ContextRef&& o) noexcept {
+      ptr = std::exchange(o.ptr, nullptr);
+      return *this;
+    }
+    Context* operator->() const { return ptr; }
+    explicit operator bool() const { return ptr != nullptr; }
+  };
+  ContextRef ctx_;
   Config config_;
   FourTuple tuple_;
   State state_ = State::Closed;
@@ -152,16 +165,16 @@ class Connection {
 
   // Send sequence variables (RFC 9293 §3.3.1).
   Seq iss_, snd_una_, snd_nxt_;
-  Seq snd_max_;            // the highest SND.NXT so far (SND.NXT steps back on timeout)
+  Seq snd_max_;  // the highest SND.NXT so far (SND.NXT steps back on timeout)
   std::uint32_t snd_wnd_ = 0;
   std::uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (RFC 9293 §3.8.6.2.1)
   Seq snd_wl1_, snd_wl2_;
-  std::uint8_t snd_wscale_ = 0;  // the peer's shift: applied to windows we receive
+  std::uint8_t snd_wscale_ = 0;   // the peer's shift: applied to windows we receive
   std::uint16_t send_mss_ = 536;  // RFC 9293 §3.7.1: 536 unless the peer says more
 
   // Receive sequence variables.
   Seq irs_, rcv_nxt_;
-  Seq rcv_adv_;  // the right edge of the window we advertised: it never moves left
+  Seq rcv_adv_;                  // the right edge of the window we advertised: it never moves left
   std::uint8_t rcv_wscale_ = 0;  // our shift: applied to windows we send
 
   ByteRing send_buffer_;  // from SND.UNA (data only, not SYN): sent-unACKed, then unsent
@@ -174,8 +187,8 @@ class Connection {
   // Acknowledgment state (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
   bool ack_now_ = false;
   std::size_t unacked_bytes_ = 0;  // received since our last ACK
-  bool rst_pending_ = false;  // send RST on the next output
-  bool rst_with_ack_ = false; // our abort (RST+ACK, as Linux) rather than a reply to a bad ACK
+  bool rst_pending_ = false;       // send RST on the next output
+  bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a bad ACK
   Seq rst_seq_;
   bool keepalive_probe_ = false;  // send a keepalive probe on the next output
   bool window_scaling_ = false;   // both SYNs carried the window scale option

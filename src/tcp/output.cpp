@@ -70,8 +70,10 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
   }
   switch (state_) {
     case State::Closed:
-    case State::Listen: return false;
-    default: break;
+    case State::Listen:
+      return false;
+    default:
+      break;
   }
   if (next_syn(now, out)) return true;
   if (next_data_or_fin(now, out)) return true;
@@ -109,7 +111,8 @@ bool Connection::next_syn(Instant now, OutSegment& out) {
     out.header.options.window_scale = rcv_wscale_;
   }
   out.retransmission = snd_max_ != iss_;
-  out.cause = out.retransmission ? "retransmit: SYN timeout" : (syn_ack ? "SYN received" : "connect()");
+  out.cause =
+      out.retransmission ? "retransmit: SYN timeout" : (syn_ack ? "SYN received" : "connect()");
   note_sent(out, now);
   return true;
 }
@@ -120,8 +123,10 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out) {
     case State::CloseWait:
     case State::FinWait1:
     case State::Closing:
-    case State::LastAck: break;
-    default: return false;
+    case State::LastAck:
+      break;
+    default:
+      return false;
   }
   const Seq end = send_buffer_end();
   if (after(snd_nxt_, end)) return false;  // our FIN is out: nothing more to send

@@ -38,7 +38,7 @@ struct OutSegment {
   wire::TcpHeader header;
   std::size_t payload_offset = 0;  // bytes past the front of the send buffer
   std::size_t payload_length = 0;
-  std::string_view cause;          // why it is sent, for the trace ("retransmit: RTO")
+  std::string_view cause;  // why it is sent, for the trace ("retransmit: RTO")
   bool retransmission = false;
 };
 

@@ -27,8 +27,7 @@ std::string_view to_string(State s);
 // RFC 9293 §3.3.2: the synchronized states, where every segment must carry an ACK and
 // sequence numbers are checked against the window.
 constexpr bool synchronized(State s) {
-  return s != State::Closed && s != State::Listen && s != State::SynSent &&
-         s != State::SynReceived;
+  return s != State::Closed && s != State::Listen && s != State::SynSent && s != State::SynReceived;
 }
 
 }  // namespace synack::tcp

@@ -22,8 +22,8 @@ void Connection::on_timer(Timer timer, Instant now) {
         return;
       }
       ++retries_;
-      rto_.back_off();   // RFC 6298 (5.5)
-      rtt_seq_.reset();  // Karn: no sample across a retransmission
+      rto_.back_off();      // RFC 6298 (5.5)
+      rtt_seq_.reset();     // Karn: no sample across a retransmission
       snd_nxt_ = snd_una_;  // go back and resend from the oldest unacknowledged octet (5.4)
       arm(Timer::Retransmit, now + rto_.rto());  // (5.6)
       return;

@@ -62,7 +62,7 @@ struct RunResult {
   bool stalled = false;  // a node kept asking for work at one instant without progress
 };
 
-class Network {
+class Network final : public Clock {
  public:
   explicit Network(std::uint64_t seed, ChannelParams defaults = {});
   ~Network();
@@ -82,7 +82,7 @@ class Network {
 
   void set_observer(NetworkObserver* observer) { observer_ = observer; }
 
-  Instant now() const { return now_; }
+  Instant now() const override { return now_; }
   // The next instant at which anything happens, or nullopt when the network is idle.
   std::optional<Instant> next_event() const;
 

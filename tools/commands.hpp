@@ -1,0 +1,11 @@
+// The subcommands of the `synack` tool.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace synack::tools {
+
+int demo(const std::vector<std::string>& args);
+
+}  // namespace synack::tools
