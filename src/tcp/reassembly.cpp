@@ -1,0 +1,71 @@
+#include "tcp/reassembly.hpp"
+
+#include <algorithm>
+
+namespace synack::tcp {
+
+bool Reassembly::holds(Seq start, Seq end) const {
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (before_eq(blocks_[i].left, start) && before_eq(end, blocks_[i].right)) return true;
+  }
+  return false;
+}
+
+Reassembly::Added Reassembly::add(Seq start, Seq end) {
+  if (!before(start, end)) return Added::duplicate;
+  if (holds(start, end)) return Added::duplicate;
+  const std::uint64_t stamp = ++clock_;
+  // Find the blocks [first, last) that overlap or touch [start, end), and merge them.
+  std::size_t first = 0;
+  while (first < count_ && before(blocks_[first].right, start)) ++first;
+  std::size_t last = first;
+  Seq left = start, right = end;
+  while (last < count_ && before_eq(blocks_[last].left, end)) {
+    left = earliest(left, blocks_[last].left);
+    right = latest(right, blocks_[last].right);
+    ++last;
+  }
+  const std::size_t merged = last - first;
+  if (merged == 0) {
+    if (count_ == kMaxBlocks) return Added::full;
+    std::move_backward(blocks_.begin() + static_cast<std::ptrdiff_t>(first),
+                       blocks_.begin() + static_cast<std::ptrdiff_t>(count_),
+                       blocks_.begin() + static_cast<std::ptrdiff_t>(count_ + 1));
+    ++count_;
+  } else if (merged > 1) {
+    std::move(blocks_.begin() + static_cast<std::ptrdiff_t>(last),
+              blocks_.begin() + static_cast<std::ptrdiff_t>(count_),
+              blocks_.begin() + static_cast<std::ptrdiff_t>(first + 1));
+    count_ -= merged - 1;
+  }
+  blocks_[first] = {left, right, stamp};
+  return Added::new_data;
+}
+
+Seq Reassembly::advance(Seq rcv_nxt) {
+  Seq reach = rcv_nxt;
+  std::size_t gone = 0;
+  while (gone < count_ && before_eq(blocks_[gone].left, reach)) {
+    reach = latest(reach, blocks_[gone].right);
+    ++gone;
+  }
+  // Blocks wholly below RCV.NXT (already delivered by overlapping data) go too.
+  if (gone > 0) {
+    std::move(blocks_.begin() + static_cast<std::ptrdiff_t>(gone),
+              blocks_.begin() + static_cast<std::ptrdiff_t>(count_), blocks_.begin());
+    count_ -= gone;
+  }
+  return reach;
+}
+
+std::size_t Reassembly::sack_blocks(std::span<wire::SackBlock> out) const {
+  std::array<const Block*, kMaxBlocks> order{};
+  for (std::size_t i = 0; i < count_; ++i) order[i] = &blocks_[i];
+  std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count_),
+            [](const Block* a, const Block* b) { return a->recency > b->recency; });
+  const std::size_t n = std::min(out.size(), count_);
+  for (std::size_t i = 0; i < n; ++i) out[i] = {order[i]->left.raw(), order[i]->right.raw()};
+  return n;
+}
+
+}  // namespace synack::tcp
