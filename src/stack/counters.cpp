@@ -43,6 +43,13 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, timeouts);
   SYNACK_COUNTER(tcp, time_wait_reused);
   SYNACK_COUNTER(tcp, no_ack_flag);
+  SYNACK_COUNTER(tcp, dup_acks);
+  SYNACK_COUNTER(tcp, fast_retransmits);
+  SYNACK_COUNTER(tcp, sack_recoveries);
+  SYNACK_COUNTER(tcp, zero_window_probes);
+  SYNACK_COUNTER(tcp, paws_rejected);
+  SYNACK_COUNTER(tcp, ofo_dropped);
+  SYNACK_COUNTER(tcp, dsacks_sent);
   SYNACK_COUNTER(udp, in_datagrams);
   SYNACK_COUNTER(udp, out_datagrams);
   SYNACK_COUNTER(udp, no_ports);

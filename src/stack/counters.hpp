@@ -46,6 +46,13 @@ struct TcpCounters {
   std::uint64_t timeouts = 0;          // retransmission timer expirations
   std::uint64_t time_wait_reused = 0;  // a new SYN accepted in TIME_WAIT (RFC 6191)
   std::uint64_t no_ack_flag = 0;       // segment without ACK in a synchronized state
+  std::uint64_t dup_acks = 0;          // duplicate ACKs received (RFC 5681 §2)
+  std::uint64_t fast_retransmits = 0;  // recoveries entered by duplicate ACKs or SACK
+  std::uint64_t sack_recoveries = 0;   // of those, recoveries driven by the scoreboard
+  std::uint64_t zero_window_probes = 0;
+  std::uint64_t paws_rejected = 0;  // old timestamps (RFC 7323 §5)
+  std::uint64_t ofo_dropped = 0;    // out-of-order data we had no room to keep
+  std::uint64_t dsacks_sent = 0;    // duplicate segments reported (RFC 2883)
   std::array<std::uint64_t, tcp::kStateCount> in_state{};  // connections now in each state
 };
 

@@ -11,7 +11,11 @@ Segment Segment::from(const wire::TcpView& view) {
                  view.window(),   view.options(),  view.payload()};
 }
 
-void Connection::take_peer_syn_options(const Segment& seg) {
+std::uint32_t Connection::ts_now(Instant now) const {
+  return static_cast<std::uint32_t>(to_nanos(now) / 1'000'000) + ts_offset_;
+}
+
+void Connection::take_peer_syn_options(const Segment& seg, Instant /*now*/) {
   // RFC 9293 §3.7.1: without the MSS option the peer can take 536 bytes [MUST-15].
   const std::uint16_t peer_mss = seg.options.mss.value_or(536);
   send_mss_ = std::max<std::uint16_t>(64, std::min(peer_mss, config_.mss));
@@ -24,6 +28,12 @@ void Connection::take_peer_syn_options(const Segment& seg) {
     snd_wscale_ = 0;
     rcv_wscale_ = 0;
   }
+  sack_ok_ = config_.sack && seg.options.sack_permitted;              // RFC 2018 §2
+  ts_ok_ = config_.timestamps && seg.options.timestamps.has_value();  // RFC 7323 §3.2
+  if (ts_ok_) ts_recent_ = seg.options.timestamps->tsval;
+  // The congestion window counts in segments of the size that will really be sent.
+  const std::uint32_t smss = send_mss_ - (ts_ok_ ? 12u : 0u);
+  cc_ = std::make_unique<Reno>(smss);
 }
 
 void Connection::update_send_window(const Segment& seg) {
@@ -34,6 +44,26 @@ void Connection::update_send_window(const Segment& seg) {
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
+    if (snd_wnd_ > 0) {
+      cancel(Timer::Persist);
+      persist_backoff_ = 0;
+    }
+  }
+}
+
+// RFC 7323 §5.3 R1: a segment whose timestamp is older than TS.Recent is an old duplicate
+// from an earlier wrap of the sequence space (PAWS). An RST is never rejected this way.
+bool Connection::paws_rejects(const Segment& seg) const {
+  if (!ts_ok_ || !seg.options.timestamps || seg.has(TcpFlags::rst)) return false;
+  return static_cast<std::int32_t>(seg.options.timestamps->tsval - ts_recent_) < 0;
+}
+
+// RFC 7323 §4.3: TS.Recent follows the segment that covers the last ACK we sent.
+void Connection::take_timestamp(const Segment& seg) {
+  if (!ts_ok_ || !seg.options.timestamps) return;
+  const std::uint32_t tsval = seg.options.timestamps->tsval;
+  if (before_eq(seg.seq, last_ack_sent_) && static_cast<std::int32_t>(tsval - ts_recent_) >= 0) {
+    ts_recent_ = tsval;
   }
 }
 
@@ -56,22 +86,36 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   if (state_ == State::SynReceived && seg.has(TcpFlags::syn) && !seg.has(TcpFlags::ack) &&
       seg.seq == irs_) {
     snd_nxt_ = iss_;
-    retransmitting_ = true;
+    return;
+  }
+
+  // RFC 7323 §5.3 R1, before the sequence check: PAWS.
+  if (paws_rejects(seg)) {
+    ++ctx_->counters.tcp.paws_rejected;
+    ack_now_ = true;
     return;
   }
 
   // 3.10.7.4 first: check the sequence number.
   if (!acceptable(seg)) {
     ++ctx_->counters.tcp.out_of_window;
-    // [RFC9293 MUST-?]: an unacceptable segment gets an ACK, unless it is an RST.
+    // An unacceptable segment gets an ACK, unless it is an RST [RFC9293 MUST-?].
     if (!seg.has(TcpFlags::rst)) ack_now_ = true;
     if (state_ == State::TimeWait && seg.has(TcpFlags::fin)) {
       // A retransmitted FIN in TIME_WAIT lies below RCV.NXT: re-ACK it and restart the
       // 2·MSL wait (3.10.7.4 eighth, TIME-WAIT).
       arm(Timer::TimeWait, now + 2 * config_.msl);
     }
+    // "If the RCV.WND is zero, no segments will be acceptable, but special allowance
+    // should be made to accept valid ACKs": with our window shut, the peer's data is
+    // refused but its ACK still moves our send side.
+    if (rcv_wnd() == 0 && seg.seq == rcv_nxt_ && seg.has(TcpFlags::ack) &&
+        !seg.has(TcpFlags::rst) && !seg.has(TcpFlags::syn) && synchronized(state_)) {
+      on_ack(seg, now);
+    }
     return;
   }
+  take_timestamp(seg);
 
   // 3.10.7.4 second: check the RST bit.
   if (seg.has(TcpFlags::rst)) {
@@ -88,7 +132,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
     return;
   }
 
-  // 3.10.7.4 fifth: check the ACK field. [RFC9293 MUST-?] a segment without ACK is dropped.
+  // 3.10.7.4 fifth: check the ACK field. A segment without ACK is dropped [MUST-?].
   if (!seg.has(TcpFlags::ack)) {
     ++ctx_->counters.tcp.no_ack_flag;
     return;
@@ -133,14 +177,14 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + 1;
   rcv_adv_ = rcv_nxt_;
-  take_peer_syn_options(seg);
+  take_peer_syn_options(seg, now);
   snd_wnd_ = seg.window;  // unscaled in a SYN
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = seg.seq;
   snd_wl2_ = seg.ack;
   if (ack_ok) {
     snd_una_ = seg.ack;
-    if (rtt_seq_ && !retransmitting_ && retries_ == 0) rto_.on_sample(now - rtt_start_);
+    if (rtt_seq_ && retries_ == 0) rto_.on_sample(now - rtt_start_);  // Karn
     rtt_seq_.reset();
     retries_ = 0;
     rto_.reset_backoff();
@@ -154,7 +198,6 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
   // Simultaneous open: both sent SYN. Answer SYN,ACK from our ISS (3.10.7.3 fourth).
   set_state(State::SynReceived, "SYN received (simultaneous open)", now);
   snd_nxt_ = iss_;
-  retransmitting_ = true;
 }
 
 // 3.10.7.4 first: the four cases of the acceptability test.
@@ -222,29 +265,32 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     return false;
   }
 
+  const std::uint32_t window_before = snd_wnd_;
   if (after(seg.ack, snd_una_)) {
+    const std::uint32_t flight = flight_size();
+    const auto acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
     // New data acknowledged. The SYN occupies ISS; the FIN the number after the data.
-    const Seq data_start = send_buffer_seq_;
     const Seq acked_to = earliest(seg.ack, send_buffer_end());
-    if (after(acked_to, data_start)) {
-      send_buffer_.consume(static_cast<std::size_t>(acked_to - data_start));
+    if (after(acked_to, send_buffer_seq_)) {
+      send_buffer_.consume(static_cast<std::size_t>(acked_to - send_buffer_seq_));
       send_buffer_seq_ = acked_to;
     }
     snd_una_ = seg.ack;
     if (before(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-    // Karn's rule: only a segment sent once gives a sample.
-    if (rtt_seq_ && after_eq(seg.ack, *rtt_seq_)) {
-      if (retries_ == 0) rto_.on_sample(now - rtt_start_);
-      rtt_seq_.reset();
-    }
-    retries_ = 0;
-    rto_.reset_backoff();
-    if (snd_nxt_ == snd_max_) retransmitting_ = false;
-    restart_retransmit_timer(now);
-  } else if (before(seg.ack, snd_una_)) {
-    ++ctx_->counters.tcp.old_ack;  // an old duplicate: ignore the ACK field
+    on_new_ack(seg, acked, flight, now);
+    if (state_ != State::SynReceived) update_send_window(seg);
+  } else {
+    if (before(seg.ack, snd_una_)) ++ctx_->counters.tcp.old_ack;  // an old duplicate
+    if (state_ != State::SynReceived) update_send_window(seg);
+    const bool newly_sacked =
+        sack_ok_ && scoreboard_.on_sack(seg.options.sacks(), snd_una_, snd_max_);
+    // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN,
+    // leaves the window as it was, and arrives while data is outstanding. With SACK, one
+    // that reports new SACKed data counts too (RFC 6675 §2).
+    const bool duplicate = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(TcpFlags::fin) &&
+                           snd_una_ != snd_max_ && (snd_wnd_ == window_before || newly_sacked);
+    if (duplicate) on_duplicate_ack(newly_sacked);
   }
-  if (state_ != State::SynReceived) update_send_window(seg);
 
   const bool fin_acked = fin_queued_ && snd_una_ == *fin_seq() + 1;
   switch (state_) {
@@ -264,9 +310,6 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
         return false;
       }
       break;
-    case State::TimeWait:
-      // Only a retransmitted FIN arrives here, handled in the eighth step.
-      break;
     default:
       break;
   }
@@ -277,7 +320,7 @@ void Connection::schedule_ack(std::size_t bytes, Instant now) {
   unacked_bytes_ += bytes;
   // RFC 5681 §4.2: an ACK for at least every second full-sized segment; otherwise within
   // the delayed-ACK time (RFC 9293 §3.8.6.3 [MUST-40]: well under 0.5 s).
-  if (unacked_bytes_ >= 2u * send_mss_) {
+  if (unacked_bytes_ >= 2u * (send_mss_ - (ts_ok_ ? 12u : 0u))) {
     ack_now_ = true;
   } else if (!deadline(Timer::DelayedAck)) {
     arm(Timer::DelayedAck, now + config_.delayed_ack);
@@ -302,48 +345,80 @@ void Connection::on_text(const Segment& seg, Instant now) {
     fail(std::errc::connection_reset, "data after close()", now);
     return;
   }
-  // The segment's data starts at SEG.SEQ (+1 when it carries our SYN's peer SYN).
   Seq start = seg.seq + (seg.has(TcpFlags::syn) ? 1 : 0);
   wire::Bytes data = seg.payload;
   // Trim what we already have (a retransmission overlapping RCV.NXT).
   if (before(start, rcv_nxt_)) {
     const auto dup = static_cast<std::size_t>(rcv_nxt_ - start);
     if (dup >= data.size()) {
-      ack_now_ = true;  // a full duplicate: ACK so the sender stops resending
+      // All of it is old: ACK at once, reporting the duplicate (RFC 2883 §4.1.1).
+      ack_now_ = true;
+      dsack_ = wire::SackBlock{start.raw(), (start + data.size()).raw()};
       return;
     }
+    dsack_ = wire::SackBlock{start.raw(), rcv_nxt_.raw()};
     data = data.subspan(dup);
     start = rcv_nxt_;
   }
-  if (start != rcv_nxt_) {
-    // Out of order: no reassembly yet on this path; a duplicate ACK at once tells the
-    // sender where the hole is (RFC 5681 §4.2 / RFC 9293 §3.10.7.4).
-    ++ctx_->counters.tcp.out_of_order;
+  // Trim to the window, which never exceeds the free buffer.
+  const auto offset = static_cast<std::size_t>(start - rcv_nxt_);
+  const std::size_t room = std::min<std::size_t>(rcv_wnd(), receive_buffer_.free());
+  if (offset >= room) {
     ack_now_ = true;
     return;
   }
-  // Trim to the window (and so to the buffer).
-  const std::size_t room = std::min<std::size_t>(rcv_wnd(), receive_buffer_.free());
-  if (data.size() > room) data = data.first(room);
-  if (read_shutdown_) {
-    // shutdown(SHUT_RD): accepted and acknowledged, then discarded.
-  } else {
-    receive_buffer_.push(data);
+  if (data.size() > room - offset) data = data.first(room - offset);
+  const Seq end = start + data.size();
+
+  if (offset > 0) {
+    // Out of order: hold it in place and ACK at once, so the sender sees the hole
+    // (RFC 5681 §4.2; RFC 9293 §3.10.7.4 seventh).
+    ++ctx_->counters.tcp.out_of_order;
+    ack_now_ = true;
+    const auto added = reassembly_.add(start, end);
+    if (added == Reassembly::Added::full) {
+      ++ctx_->counters.tcp.ofo_dropped;
+      return;
+    }
+    if (added == Reassembly::Added::duplicate) {
+      dsack_ = wire::SackBlock{start.raw(), end.raw()};
+      return;
+    }
+    if (!read_shutdown_) receive_buffer_.write_at(receive_buffer_.size() + offset, data);
+    return;
   }
-  rcv_nxt_ += data.size();
-  if (data.size() < seg.payload.size()) {
-    ack_now_ = true;  // we could not take all of it: tell the sender now
+
+  // In order: deliver it and whatever it joins up with.
+  if (!read_shutdown_) receive_buffer_.write_at(receive_buffer_.size(), data);
+  const bool filled_hole = !reassembly_.empty();
+  const Seq reach = reassembly_.advance(end);
+  const auto delivered = static_cast<std::size_t>(reach - rcv_nxt_);
+  if (!read_shutdown_) {
+    receive_buffer_.commit(delivered);
+  }  // shutdown(SHUT_RD): accepted and acknowledged, then discarded
+  rcv_nxt_ = reach;
+  if (filled_hole || data.size() < seg.payload.size()) {
+    ack_now_ = true;  // a hole filled (RFC 5681 §4.2), or we could not take all of it
   } else {
     schedule_ack(data.size(), now);
   }
+  if (peer_fin_ && *peer_fin_ == rcv_nxt_) take_fin(now);
 }
 
 // 3.10.7.4 eighth.
 void Connection::on_fin(const Segment& seg, Instant now) {
-  // The FIN counts only when everything before it has arrived.
   const Seq fin =
       seg.seq + static_cast<std::uint32_t>(seg.payload.size()) + (seg.has(TcpFlags::syn) ? 1u : 0u);
-  if (fin != rcv_nxt_) return;
+  if (fin == rcv_nxt_) {
+    take_fin(now);
+  } else if (after(fin, rcv_nxt_) && in_window(fin, rcv_nxt_, rcv_wnd() + 1)) {
+    peer_fin_ = fin;  // it counts once the data before it has arrived
+  }
+}
+
+void Connection::take_fin(Instant now) {
+  if (fin_received_) return;
+  peer_fin_.reset();
   rcv_nxt_ += 1;
   fin_received_ = true;
   ack_now_ = true;

@@ -38,6 +38,8 @@ struct Config {
   int synack_retries = 5;                   // Linux tcp_synack_retries
   int data_retries = 15;                    // Linux tcp_retries2
   bool window_scaling = true;               // RFC 7323 §2
+  bool timestamps = true;                   // RFC 7323 §3, and PAWS (§5)
+  bool sack = true;                         // RFC 2018 and RFC 6675
 };
 
 // RFC 7323 §2.3: the shift that lets `buffer` bytes be advertised in 16 bits (at most 14).

@@ -14,6 +14,8 @@ std::string_view to_string(Timer t) {
       return "2MSL";
     case Timer::Keepalive:
       return "keepalive";
+    case Timer::Persist:
+      return "persist";
   }
   return "?";
 }
@@ -37,7 +39,11 @@ Connection::Connection(Context& ctx, const Config& config, const FourTuple& tupl
       send_buffer_seq_(iss + 1),
       receive_buffer_(config.receive_buffer),
       rto_(config.rto_initial, config.rto_min, config.rto_max),
+      cc_(std::make_unique<Reno>(send_mss_)),
       last_received_(now) {
+  // A per-connection start for the timestamp clock, so tsval reveals neither uptime nor
+  // other connections (RFC 7323 §5.4); derived from the ISS, itself a keyed hash.
+  ts_offset_ = iss.raw() * 0x9e3779b1u;
   rcv_wscale_ = config.window_scaling ? window_shift_for(config.receive_buffer) : 0;
   ++ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
 }
@@ -64,7 +70,7 @@ Connection Connection::passive_open(Context& ctx, const Config& config, const Fo
   c.irs_ = syn.seq;
   c.rcv_nxt_ = syn.seq + 1;
   c.rcv_adv_ = c.rcv_nxt_;
-  c.take_peer_syn_options(syn);
+  c.take_peer_syn_options(syn, now);
   c.snd_wnd_ = syn.window;  // a SYN's window is never scaled (RFC 7323 §2.2)
   c.max_snd_wnd_ = c.snd_wnd_;
   c.snd_wl1_ = syn.seq;
@@ -156,9 +162,11 @@ void Connection::enter_time_wait(Instant now) {
   cancel(Timer::Retransmit);
   cancel(Timer::Keepalive);
   cancel(Timer::DelayedAck);
-  // TIME_WAIT keeps the sequence numbers and nothing else (DESIGN.md principle 5).
+  cancel(Timer::Persist);
+  // TIME_WAIT keeps the sequence numbers and nothing else (DESIGN.md principle 5), except
+  // data the application has yet to read: that stays readable, as on Linux.
   send_buffer_.release();
-  receive_buffer_.release();
+  if (orphaned_ || receive_buffer_.empty()) receive_buffer_.release();
   arm(Timer::TimeWait, now + 2 * config_.msl);
 }
 
@@ -228,7 +236,9 @@ std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, I
     const std::uint32_t threshold = static_cast<std::uint32_t>(
         std::min<std::size_t>(receive_buffer_.capacity() / 2, send_mss_));
     const std::size_t after = receive_buffer_.free();
-    if (synchronized(state_) && after > before) {
+    const bool receiving =
+        state_ == State::Established || state_ == State::FinWait1 || state_ == State::FinWait2;
+    if (receiving && after > before) {
       const Seq new_edge = rcv_nxt_ + static_cast<std::uint32_t>(after);
       if (new_edge - rcv_adv_ >= static_cast<std::int32_t>(threshold)) ack_now_ = true;
     }

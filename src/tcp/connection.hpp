@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <span>
 #include <system_error>
@@ -21,7 +22,10 @@
 #include "stack/counters.hpp"
 #include "synack/endpoint.hpp"
 #include "tcp/config.hpp"
+#include "tcp/congestion.hpp"
+#include "tcp/reassembly.hpp"
 #include "tcp/rto.hpp"
+#include "tcp/scoreboard.hpp"
 #include "tcp/segment.hpp"
 #include "tcp/state.hpp"
 #include "trace/trace.hpp"
@@ -33,8 +37,9 @@ enum class Timer : std::uint8_t {
   DelayedAck,  // RFC 9293 §3.8.6.3 / RFC 1122: ACK at most this late
   TimeWait,    // 2·MSL in TIME_WAIT; also Linux's FIN_WAIT_2 timeout for orphans
   Keepalive,   // SO_KEEPALIVE probes
+  Persist,     // zero-window probes (RFC 9293 §3.8.6.1)
 };
-inline constexpr std::size_t kTimerCount = 4;
+inline constexpr std::size_t kTimerCount = 5;
 std::string_view to_string(Timer t);
 
 // What the connection needs from the stack that owns it.
@@ -110,6 +115,10 @@ class Connection {
   std::uint32_t rcv_wnd() const;
   std::uint16_t effective_mss() const { return send_mss_; }
   const RtoEstimator& rto() const { return rto_; }
+  const CongestionControl& congestion() const { return *cc_; }
+  bool in_recovery() const { return in_recovery_; }
+  bool sack_permitted() const { return sack_ok_; }
+  bool timestamps() const { return ts_ok_; }
 
  private:
   Connection(Context& ctx, const Config& config, const FourTuple& tuple, Seq iss, Instant now);
@@ -121,9 +130,20 @@ class Connection {
   bool on_ack(const Segment& seg, Instant now);
   void on_text(const Segment& seg, Instant now);
   void on_fin(const Segment& seg, Instant now);
-  void take_peer_syn_options(const Segment& seg);
+  void take_fin(Instant now);
+  void take_peer_syn_options(const Segment& seg, Instant now);
   void update_send_window(const Segment& seg);
   void schedule_ack(std::size_t bytes, Instant now);
+  bool paws_rejects(const Segment& seg) const;
+  void take_timestamp(const Segment& seg);
+
+  // recovery.cpp: duplicate ACKs, fast retransmit and recovery (RFC 5681, 6582, 6675)
+  void on_new_ack(const Segment& seg, std::uint32_t acked, std::uint32_t flight, Instant now);
+  void on_duplicate_ack(bool newly_sacked);
+  void enter_recovery();
+  std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
+  // RFC 7323 §3: our timestamp clock, 1 ms per tick (as Linux).
+  std::uint32_t ts_now(Instant now) const;
 
   // connection.cpp: shared mechanics
   void set_state(State next, std::string_view cause, Instant now);
@@ -137,11 +157,18 @@ class Connection {
   std::optional<Seq> fin_seq() const;
 
   // output.cpp
-  std::uint16_t window_to_advertise();
-  void fill_header(OutSegment& out, Seq seq, TcpFlags flags);
+  std::uint16_t window_to_advertise() const;
+  void fill_header(OutSegment& out, Seq seq, TcpFlags flags, Instant now) const;
   bool next_syn(Instant now, OutSegment& out);
-  bool next_data_or_fin(Instant now, OutSegment& out);
-  void note_sent(const OutSegment& out, Instant now);
+  bool next_retransmission(Instant now, OutSegment& out);
+  // `force`: the persist timer fired; send what the window allows, however small.
+  bool next_data_or_fin(Instant now, OutSegment& out, bool force);
+  // A segment of data (and FIN, if it reaches it) from `start`, at most `len` octets.
+  void fill_data(OutSegment& out, Seq start, std::size_t len, Instant now) const;
+  // The most payload one segment can carry after its options (RFC 6691).
+  std::size_t max_payload(const OutSegment& out) const;
+  // Records what went out; `in_line` segments continue from SND.NXT.
+  void note_sent(const OutSegment& out, Instant now, bool in_line = true);
   void reset_with(Seq seq, bool with_ack);
 
   // Nulled in a moved-from connection, so only the live one counts itself in in_state.
@@ -193,12 +220,35 @@ class Connection {
   bool keepalive_probe_ = false;  // send a keepalive probe on the next output
   bool window_scaling_ = false;   // both SYNs carried the window scale option
 
+  // Options both SYNs carried.
+  bool sack_ok_ = false;  // RFC 2018
+  bool ts_ok_ = false;    // RFC 7323 timestamps
+  std::uint32_t ts_recent_ = 0;
+  std::uint32_t ts_offset_ = 0;  // a per-connection random start for our clock (RFC 7323 §5.4)
+  Seq last_ack_sent_;
+
+  // Receiver: out-of-order data waiting for its hole to fill, and what to SACK.
+  Reassembly reassembly_;
+  std::optional<Seq> peer_fin_;           // a FIN that arrived ahead of data
+  std::optional<wire::SackBlock> dsack_;  // RFC 2883: a duplicate to report first
+
   // Retransmission (RFC 6298) and round-trip timing (one timed segment, Karn's rule).
   RtoEstimator rto_;
   int retries_ = 0;
-  bool retransmitting_ = false;  // SND.NXT stepped back: what goes out is a retransmission
-  std::optional<Seq> rtt_seq_;   // timed segment: a sample when an ACK passes it
+  std::optional<Seq> rtt_seq_;  // timed segment: a sample when an ACK passes it
   Instant rtt_start_{};
+  int persist_backoff_ = 0;
+  bool window_probe_ = false;  // send a zero-window probe on the next output
+
+  // Congestion control and loss recovery.
+  std::unique_ptr<CongestionControl> cc_;
+  Scoreboard scoreboard_;
+  int dup_acks_ = 0;
+  bool in_recovery_ = false;
+  bool recovered_once_ = false;  // recover_ is meaningful
+  bool rtx_first_ = false;       // retransmit the segment at SND.UNA next (fast retransmit)
+  Seq recover_;                  // RFC 6582 "recover": SND.MAX when recovery began
+  Seq high_rxt_;                 // RFC 6675 HighRxt: the highest octet retransmitted
 
   int keepalive_probes_ = 0;
   Instant last_received_{};

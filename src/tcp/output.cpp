@@ -1,57 +1,115 @@
-// What to send next: an RST, our SYN, data and FIN under the peer's window, Nagle and
-// sender-side SWS avoidance, or a bare ACK.
+// What to send next, in order: an RST, our SYN, retransmissions (fast retransmit, SACK
+// holes), new data and FIN under the peer's window and the congestion window with Nagle and
+// sender-side SWS avoidance, probes, or a bare ACK.
 #include <algorithm>
 
 #include "tcp/connection.hpp"
 
 namespace synack::tcp {
+namespace {
 
-std::uint16_t Connection::window_to_advertise() {
-  const std::size_t free = receive_buffer_.free();
-  // RFC 9293 §3.8.6.2.2: move the right edge only by a worthwhile amount (an MSS, or half
-  // the buffer), and never back to the left [MUST-? shrinking is discouraged].
-  const Seq edge = rcv_nxt_ + static_cast<std::uint32_t>(free);
-  const auto threshold =
-      static_cast<std::int32_t>(std::min<std::size_t>(receive_buffer_.capacity() / 2, send_mss_));
-  if (after(edge, rcv_adv_) && (edge - rcv_adv_ >= threshold || rcv_adv_ == rcv_nxt_)) {
-    rcv_adv_ = edge;
+bool sends_data(State s) {
+  switch (s) {
+    case State::Established:
+    case State::CloseWait:
+    case State::FinWait1:
+    case State::Closing:
+    case State::LastAck:
+      return true;
+    default:
+      return false;
   }
-  const std::uint32_t wnd = rcv_wnd() >> rcv_wscale_;
-  return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd, 0xffff));
 }
 
-void Connection::fill_header(OutSegment& out, Seq seq, TcpFlags flags) {
+}  // namespace
+
+std::uint16_t Connection::window_to_advertise() const {
+  const std::size_t free = receive_buffer_.free();
+  // RFC 9293 §3.8.6.2.2: move the right edge only by a worthwhile amount (an MSS, or half
+  // the buffer), and never back to the left.
+  Seq edge = rcv_adv_;
+  const Seq possible = rcv_nxt_ + static_cast<std::uint32_t>(free);
+  const auto threshold =
+      static_cast<std::int32_t>(std::min<std::size_t>(receive_buffer_.capacity() / 2, send_mss_));
+  if (after(possible, rcv_adv_) && (possible - rcv_adv_ >= threshold || rcv_adv_ == rcv_nxt_)) {
+    edge = possible;
+  }
+  const std::int32_t wnd = edge - rcv_nxt_;
+  if (wnd <= 0) return 0;
+  return static_cast<std::uint16_t>(
+      std::min<std::uint32_t>(static_cast<std::uint32_t>(wnd) >> rcv_wscale_, 0xffff));
+}
+
+void Connection::fill_header(OutSegment& out, Seq seq, TcpFlags flags, Instant now) const {
   out = OutSegment{};
   auto& h = out.header;
   h.src_port = tuple_.local.port;
   h.dst_port = tuple_.remote.port;
   h.seq = seq.raw();
   h.flags = flags;
+  if (flags.has(TcpFlags::rst)) return;  // an RST carries no options and no window
   if (flags.has(TcpFlags::ack)) {
     h.ack = rcv_nxt_.raw();
     h.window = window_to_advertise();
   }
+  if (ts_ok_) h.options.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+  if (sack_ok_ && flags.has(TcpFlags::ack)) {
+    // RFC 2883: a duplicate is reported first; then the islands we hold, newest first
+    // (RFC 2018 §4). The builder keeps as many as fit beside the timestamps.
+    if (dsack_) h.options.add_sack(*dsack_);
+    std::array<wire::SackBlock, wire::tcp_max_sack_blocks> blocks{};
+    const std::size_t n = reassembly_.sack_blocks(blocks);
+    for (std::size_t i = 0; i < n; ++i) h.options.add_sack(blocks[i]);
+  }
 }
 
-void Connection::note_sent(const OutSegment& out, Instant now) {
+std::size_t Connection::max_payload(const OutSegment& out) const {
+  // RFC 6691: the MSS counts the data only; options come out of it.
+  const std::size_t options = wire::options_length(out.header.options, false);
+  return send_mss_ > options ? send_mss_ - options : 1;
+}
+
+void Connection::fill_data(OutSegment& out, Seq start, std::size_t len, Instant now) const {
+  const Seq end = send_buffer_end();
+  fill_header(out, start, TcpFlags::ack, now);
+  const auto avail = after(end, start) ? static_cast<std::size_t>(end - start) : 0;
+  const std::size_t n = std::min({len, avail, max_payload(out)});
+  TcpFlags flags = TcpFlags::ack;
+  if (n > 0 && n == avail) flags = flags | TcpFlags::psh;
+  if (fin_queued_ && start + n == end) flags = flags | TcpFlags::fin;
+  out.header.flags = flags;
+  out.payload_offset = static_cast<std::size_t>(start - send_buffer_seq_);
+  out.payload_length = n;
+}
+
+void Connection::note_sent(const OutSegment& out, Instant now, bool in_line) {
   ++ctx_->counters.tcp.out_segs;
-  if (out.header.flags.has(TcpFlags::ack)) {
+  const auto& h = out.header;
+  if (h.flags.has(TcpFlags::ack)) {
     ack_now_ = false;
     unacked_bytes_ = 0;
     cancel(Timer::DelayedAck);
+    last_ack_sent_ = rcv_nxt_;
+    const std::uint32_t scale = h.flags.has(TcpFlags::syn) ? 0 : rcv_wscale_;
+    rcv_adv_ = latest(rcv_adv_, rcv_nxt_ + (static_cast<std::uint32_t>(h.window) << scale));
+    if (dsack_ && h.options.sack_block_count > 0) {
+      ++ctx_->counters.tcp.dsacks_sent;
+      dsack_.reset();
+    }
   }
-  const Seq seq(out.header.seq);
+  const Seq seq(h.seq);
   const std::uint32_t len = static_cast<std::uint32_t>(out.payload_length) +
-                            (out.header.flags.has(TcpFlags::syn) ? 1u : 0u) +
-                            (out.header.flags.has(TcpFlags::fin) ? 1u : 0u);
+                            (h.flags.has(TcpFlags::syn) ? 1u : 0u) +
+                            (h.flags.has(TcpFlags::fin) ? 1u : 0u);
   if (len == 0) return;
   if (out.retransmission) ++ctx_->counters.tcp.retrans_segs;
-  snd_nxt_ = seq + len;
-  if (after(snd_nxt_, snd_max_)) {
-    snd_max_ = snd_nxt_;
-    // Time one segment per round trip, never a retransmitted one (Karn).
-    if (!rtt_seq_ && retries_ == 0) {
-      rtt_seq_ = snd_nxt_;
+  cancel(Timer::Persist);  // data is moving: the retransmission timer watches it now
+  if (in_line) snd_nxt_ = seq + len;
+  if (after(seq + len, snd_max_)) {
+    snd_max_ = seq + len;
+    // Without timestamps, time one segment per round trip, never a retransmitted one.
+    if (!ts_ok_ && !rtt_seq_ && retries_ == 0) {
+      rtt_seq_ = snd_max_;
       rtt_start_ = now;
     }
   }
@@ -61,35 +119,39 @@ void Connection::note_sent(const OutSegment& out, Instant now) {
 bool Connection::next_segment(Instant now, OutSegment& out) {
   if (rst_pending_) {
     rst_pending_ = false;
-    fill_header(out, rst_seq_, rst_with_ack_ ? TcpFlags::rst | TcpFlags::ack : TcpFlags::rst);
-    out.header.window = 0;
+    fill_header(out, rst_seq_, rst_with_ack_ ? TcpFlags::rst | TcpFlags::ack : TcpFlags::rst, now);
+    if (rst_with_ack_) out.header.ack = rcv_nxt_.raw();
     out.cause = rst_with_ack_ ? "abort" : "reset: unacceptable ACK";
     ++ctx_->counters.tcp.out_rsts;
     ++ctx_->counters.tcp.out_segs;
     return true;
   }
-  switch (state_) {
-    case State::Closed:
-    case State::Listen:
-      return false;
-    default:
-      break;
-  }
+  if (state_ == State::Closed || state_ == State::Listen) return false;
   if (next_syn(now, out)) return true;
-  if (next_data_or_fin(now, out)) return true;
-  if (keepalive_probe_ && synchronized(state_)) {
-    // RFC 9293 §3.8.4 / RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT-1, no data, so the peer
-    // must answer with an ACK.
+  if (next_retransmission(now, out)) return true;
+  if (next_data_or_fin(now, out, false)) return true;
+  if (window_probe_) {
+    // The persist timer fired: send what the window allows, however small...
+    window_probe_ = false;
+    if (next_data_or_fin(now, out, true)) return true;
+    // ...or, with the window shut, a probe below it.
+    keepalive_probe_ = true;
+    ++ctx_->counters.tcp.zero_window_probes;
+  }
+  if (synchronized(state_) && keepalive_probe_) {
+    // SEG.SEQ = SND.UNA-1 with no data: out of the peer's window, so it must answer with
+    // an ACK that carries its current window (RFC 9293 §3.8.4, §3.8.6.1).
+    const bool zero_window = snd_wnd_ == 0 && !send_buffer_.empty();
     keepalive_probe_ = false;
-    fill_header(out, snd_nxt_ - 1, TcpFlags::ack);
-    out.cause = "keepalive probe";
-    note_sent(out, now);
+    fill_header(out, snd_una_ - 1, TcpFlags::ack, now);
+    out.cause = zero_window ? "zero-window probe" : "keepalive probe";
+    note_sent(out, now, false);
     return true;
   }
   if (ack_now_ && state_ != State::SynSent) {
-    fill_header(out, snd_nxt_, TcpFlags::ack);
+    fill_header(out, snd_nxt_, TcpFlags::ack, now);
     out.cause = "ack";
-    note_sent(out, now);
+    note_sent(out, now, false);
     return true;
   }
   return false;
@@ -100,15 +162,18 @@ bool Connection::next_syn(Instant now, OutSegment& out) {
       (state_ == State::SynSent || state_ == State::SynReceived) && snd_nxt_ == iss_;
   if (!sending_syn) return false;
   const bool syn_ack = state_ == State::SynReceived;
-  fill_header(out, iss_, syn_ack ? TcpFlags::syn | TcpFlags::ack : TcpFlags::syn);
+  fill_header(out, iss_, syn_ack ? TcpFlags::syn | TcpFlags::ack : TcpFlags::syn, now);
   // A SYN's window is never scaled (RFC 7323 §2.2).
-  const auto window = std::min<std::size_t>(receive_buffer_.free(), 0xffff);
-  out.header.window = static_cast<std::uint16_t>(window);
-  if (syn_ack) rcv_adv_ = latest(rcv_adv_, rcv_nxt_ + static_cast<std::uint32_t>(window));
-  out.header.options.mss = config_.mss;
-  // Offer window scaling in a SYN; in a SYN,ACK only if the peer offered it.
-  if (config_.window_scaling && (!syn_ack || window_scaling_)) {
-    out.header.options.window_scale = rcv_wscale_;
+  out.header.window =
+      static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer_.free(), 0xffff));
+  auto& o = out.header.options;
+  o = wire::TcpOptions{};
+  o.mss = config_.mss;
+  // Offer each option in a SYN; in a SYN,ACK only what the peer offered.
+  if (config_.window_scaling && (!syn_ack || window_scaling_)) o.window_scale = rcv_wscale_;
+  if (config_.sack && (!syn_ack || sack_ok_)) o.sack_permitted = true;
+  if (config_.timestamps && (!syn_ack || ts_ok_)) {
+    o.timestamps = wire::TcpTimestamps{ts_now(now), syn_ack ? ts_recent_ : 0};
   }
   out.retransmission = snd_max_ != iss_;
   out.cause =
@@ -117,45 +182,84 @@ bool Connection::next_syn(Instant now, OutSegment& out) {
   return true;
 }
 
-bool Connection::next_data_or_fin(Instant now, OutSegment& out) {
-  switch (state_) {
-    case State::Established:
-    case State::CloseWait:
-    case State::FinWait1:
-    case State::Closing:
-    case State::LastAck:
-      break;
-    default:
-      return false;
+bool Connection::next_retransmission(Instant now, OutSegment& out) {
+  if (!sends_data(state_)) return false;
+  if (snd_una_ == snd_max_) {
+    rtx_first_ = false;
+    return false;
+  }
+  const std::uint32_t smss = cc_->smss();
+  if (rtx_first_) {
+    // Fast retransmit (RFC 5681 §3.2 step 3), or NewReno's partial-ACK retransmission.
+    rtx_first_ = false;
+    fill_data(out, snd_una_, smss, now);
+    out.cause = in_recovery_ ? "retransmit: fast retransmit" : "retransmit";
+  } else if (in_recovery_ && sack_ok_) {
+    // RFC 6675 §5 step (C): while pipe < cwnd, NextSeg() rule 1: the first lost hole
+    // above HighRxt.
+    if (scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, smss) >= cc_->cwnd()) return false;
+    const auto hole = scoreboard_.next_lost(high_rxt_, snd_una_, smss, smss);
+    if (!hole) return false;
+    fill_data(out, hole->start, hole->length, now);
+    out.cause = "retransmit: SACK hole";
+  } else {
+    return false;
+  }
+  out.retransmission = true;
+  const Seq end =
+      Seq(out.header.seq) + out.payload_length + (out.header.flags.has(TcpFlags::fin) ? 1u : 0u);
+  high_rxt_ = latest(high_rxt_, end);
+  note_sent(out, now, false);
+  return true;
+}
+
+bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
+  if (!sends_data(state_)) return false;
+  // After a timeout SND.NXT walks back over the window; what the receiver SACKed need not
+  // be sent again (its SACK state is dropped only if it seems to have reneged).
+  while (sack_ok_ && before(snd_nxt_, snd_max_)) {
+    const auto sacked_end = scoreboard_.sacked_end(snd_nxt_);
+    if (!sacked_end) break;
+    snd_nxt_ = *sacked_end;
   }
   const Seq end = send_buffer_end();
   if (after(snd_nxt_, end)) return false;  // our FIN is out: nothing more to send
   const auto avail = static_cast<std::size_t>(end - snd_nxt_);
-  const std::int32_t room = (snd_una_ + snd_wnd_) - snd_nxt_;
-  const std::size_t usable = room > 0 ? static_cast<std::size_t>(room) : 0;
-  const std::size_t n = std::min({avail, usable, static_cast<std::size_t>(send_mss_)});
-  const bool fin = fin_queued_ && n == avail;
-  if (n == 0 && !fin) return false;
-
+  const std::int32_t window_room = (snd_una_ + snd_wnd_) - snd_nxt_;
+  std::uint32_t in_flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+  if (in_recovery_ && sack_ok_) {
+    in_flight = scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, cc_->smss());
+  }
+  const std::uint32_t cwnd_room = cc_->cwnd() > in_flight ? cc_->cwnd() - in_flight : 0;
+  const std::size_t limit = std::min<std::size_t>(
+      window_room > 0 ? static_cast<std::uint32_t>(window_room) : 0, cwnd_room);
+  fill_data(out, snd_nxt_, limit, now);
+  const std::size_t n = out.payload_length;
+  const bool fin = out.header.flags.has(TcpFlags::fin);
   const bool retransmission = before(snd_nxt_, snd_max_);
-  if (n > 0 && !retransmission && !fin) {
-    // Nagle (RFC 9293 §3.7.4 [MUST-?]): with data in flight, hold a small segment until
-    // the ACK comes. Sender SWS avoidance (§3.8.6.2.1): send only a full segment, all
-    // that is left, or at least half the largest window the peer has offered.
+  bool hold = n == 0 && !fin;
+  if (n > 0 && !retransmission && !fin && !force) {
+    // Nagle (RFC 9293 §3.7.4): with data in flight, hold a small segment until the ACK
+    // comes. Sender SWS avoidance (§3.8.6.2.1): send only a full segment, all that is
+    // left, or at least half the largest window the peer has offered.
     const bool nothing_in_flight = snd_una_ == snd_max_;
     const bool nagle_ok = config_.nodelay || nothing_in_flight;
-    const bool full = n == send_mss_;
+    const bool full = n >= max_payload(out);
     const bool all = n == avail;
     const bool half_window = n >= max_snd_wnd_ / 2;
-    if (!(full || ((all || half_window) && nagle_ok))) return false;
+    hold = !(full || ((all || half_window) && nagle_ok));
   }
-
-  TcpFlags flags = TcpFlags::ack;
-  if (n > 0 && n == avail) flags = flags | TcpFlags::psh;
-  if (fin) flags = flags | TcpFlags::fin;
-  fill_header(out, snd_nxt_, flags);
-  out.payload_offset = static_cast<std::size_t>(snd_nxt_ - send_buffer_seq_);
-  out.payload_length = n;
+  if (hold) {
+    // With nothing in flight, no ACK will come to restart output: the persist timer probes
+    // a shut window (RFC 9293 §3.8.6.1), and is the SWS override timeout (§3.8.6.2.1) for a
+    // window too small to fill. It backs off, and never gives up while the peer answers.
+    if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
+      Duration wait = rto_.rto();
+      for (int i = 0; i < persist_backoff_ && wait < config_.rto_max; ++i) wait *= 2;
+      arm(Timer::Persist, now + std::min(wait, config_.rto_max));
+    }
+    return false;
+  }
   out.retransmission = retransmission;
   out.cause = retransmission ? "retransmit: RTO" : (n > 0 ? "write()" : "close()");
   note_sent(out, now);

@@ -54,14 +54,16 @@ void Scoreboard::on_cumulative_ack(Seq snd_una) {
   if (count_ > 0 && before(ranges_[0].left, snd_una)) ranges_[0].left = snd_una;
 }
 
-bool Scoreboard::is_sacked(Seq seq) const {
+std::optional<Seq> Scoreboard::sacked_end(Seq seq) const {
   for (std::size_t i = 0; i < count_; ++i) {
-    if (in_window(seq, ranges_[i].left,
-                  static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left))) {
-      return true;
-    }
+    const auto len = static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left);
+    if (in_window(seq, ranges_[i].left, len)) return ranges_[i].right;
   }
-  return false;
+  return std::nullopt;
+}
+
+bool Scoreboard::is_sacked(Seq seq) const {
+  return sacked_end(seq).has_value();
 }
 
 Seq Scoreboard::high_sacked(Seq snd_una) const {

@@ -32,6 +32,8 @@ class Scoreboard {
   bool empty() const { return count_ == 0; }
   std::span<const Range> ranges() const { return {ranges_.data(), count_}; }
   bool is_sacked(Seq seq) const;
+  // If `seq` is SACKed, the end of its range.
+  std::optional<Seq> sacked_end(Seq seq) const;
   // The highest SACKed octet + 1 (RFC 6675 HighSACK + 1); snd_una when nothing is SACKed.
   Seq high_sacked(Seq snd_una) const;
   std::uint32_t sacked_bytes() const;

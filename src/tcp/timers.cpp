@@ -1,5 +1,5 @@
 // Timer expiries: retransmission with backoff (RFC 6298 §5), the delayed ACK, the end of
-// TIME_WAIT (and of an orphan's FIN_WAIT_2), and keepalive probes.
+// TIME_WAIT (and of an orphan's FIN_WAIT_2), zero-window and keepalive probes.
 #include "tcp/connection.hpp"
 
 namespace synack::tcp {
@@ -22,8 +22,20 @@ void Connection::on_timer(Timer timer, Instant now) {
         return;
       }
       ++retries_;
-      rto_.back_off();      // RFC 6298 (5.5)
-      rtt_seq_.reset();     // Karn: no sample across a retransmission
+      rto_.back_off();   // RFC 6298 (5.5)
+      rtt_seq_.reset();  // Karn: no sample across a retransmission
+      // RFC 5681 §3.1: one segment, slow start again; RFC 6582 §3.2 step 1: losses from
+      // this window do not start a new fast recovery.
+      if (synchronized(state_)) cc_->on_timeout(flight_size());
+      in_recovery_ = false;
+      rtx_first_ = false;
+      dup_acks_ = 0;
+      recover_ = snd_max_;
+      recovered_once_ = true;
+      high_rxt_ = snd_una_;
+      // RFC 2018 §8: the receiver may have dropped what it SACKed. Trust the scoreboard for
+      // one timeout; a second with no progress means it reneged, so forget it.
+      if (retries_ > 1) scoreboard_.clear();
       snd_nxt_ = snd_una_;  // go back and resend from the oldest unacknowledged octet (5.4)
       arm(Timer::Retransmit, now + rto_.rto());  // (5.6)
       return;
@@ -38,6 +50,11 @@ void Connection::on_timer(Timer timer, Instant now) {
                   now);
       }
       return;
+    case Timer::Persist:
+      if (!synchronized(state_)) return;
+      window_probe_ = true;
+      ++persist_backoff_;
+      return;  // output re-arms the timer while data still waits
     case Timer::Keepalive: {
       if (!config_.keepalive.enabled || !synchronized(state_) || state_ == State::TimeWait) return;
       const Instant idle_end = last_received_ + config_.keepalive.idle;
