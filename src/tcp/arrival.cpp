@@ -285,10 +285,12 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     const bool newly_sacked =
         sack_ok_ && scoreboard_.on_sack(seg.options.sacks(), snd_una_, snd_max_);
     // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN,
-    // leaves the window as it was, and arrives while data is outstanding. With SACK, one
-    // that reports new SACKed data counts too (RFC 6675 §2).
-    const bool duplicate = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(TcpFlags::fin) &&
-                           snd_una_ != snd_max_ && (snd_wnd_ == window_before || newly_sacked);
+    // leaves the window as it was, and arrives while data is outstanding. With SACK only
+    // one that SACKs new data counts (RFC 6675 §2): a D-SACK for a duplicated segment
+    // says nothing was lost.
+    const bool plain = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(TcpFlags::fin) &&
+                       snd_una_ != snd_max_;
+    const bool duplicate = plain && (sack_ok_ ? newly_sacked : snd_wnd_ == window_before);
     if (duplicate) on_duplicate_ack(newly_sacked);
   }
 

@@ -52,18 +52,36 @@ TEST_P(LossyTransfer, TenMegabytesEachWayArriveByteExact) {
 }
 
 sim::ChannelParams path(double loss) {
-  return sim::ChannelParams{.delay = milliseconds(10),
-                            .bandwidth_bps = 100'000'000,
-                            .queue_bytes = 512 * 1024,
-                            .loss = loss};
+  return sim::ChannelParams{.delay = milliseconds(10), .bandwidth_bps = 100'000'000,
+                            .queue_bytes = 512 * 1024, .loss = loss};
 }
 
-INSTANTIATE_TEST_SUITE_P(Faults, LossyTransfer,
-                         ::testing::Values(Path{"clean", path(0), seconds(10)},
-                                           Path{"loss1", path(0.01), seconds(60)},
-                                           Path{"loss5", path(0.05), seconds(300)},
-                                           Path{"loss20", path(0.20), seconds(3600)}),
-                         [](const auto& p) { return std::string(p.param.name); });
+sim::ChannelParams with(sim::ChannelParams p, double duplicate, double reorder, double corrupt) {
+  p.duplicate = duplicate;
+  p.reorder = reorder;
+  p.reorder_delay = milliseconds(15);
+  p.corrupt = corrupt;
+  return p;
+}
+
+// A 10 Mbit/s bottleneck with a queue of only ten full segments: losses come from the
+// queue overflowing, as on a real congested link.
+sim::ChannelParams slow_bottleneck() {
+  return sim::ChannelParams{.delay = milliseconds(20), .bandwidth_bps = 10'000'000,
+                            .queue_bytes = 15'000};
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, LossyTransfer,
+    ::testing::Values(Path{"clean", path(0), seconds(10)}, Path{"loss1", path(0.01), seconds(60)},
+                      Path{"loss5", path(0.05), seconds(300)},
+                      Path{"loss20", path(0.20), seconds(3600)},
+                      Path{"duplication", with(path(0), 0.10, 0, 0), seconds(20)},
+                      Path{"reordering", with(path(0), 0, 0.10, 0), seconds(60)},
+                      Path{"corruption", with(path(0), 0, 0, 0.02), seconds(120)},
+                      Path{"everything", with(path(0.02), 0.02, 0.05, 0.01), seconds(300)},
+                      Path{"slow_bottleneck", slow_bottleneck(), seconds(120)}),
+    [](const auto& p) { return std::string(p.param.name); });
 
 }  // namespace
 }  // namespace synack::testing

@@ -28,9 +28,10 @@ struct Side {
   std::uint64_t mismatches = 0;
 
   void pump(std::vector<std::uint8_t>& buf) {
-    while (sent < to_send) {
+    // Generate only while the stack can take more: a full send buffer costs nothing.
+    while (sent < to_send && host.stack.readiness(s).writable) {
       const std::size_t chunk =
-          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to_send - sent));
+          static_cast<std::size_t>(std::min<std::uint64_t>(16 * 1024, to_send - sent));
       for (std::size_t i = 0; i < chunk; ++i) buf[i] = stream_byte(out_stream, sent + i);
       std::size_t n = 0;
       const auto ec = host.stack.write(s, std::span(buf.data(), chunk), n);
