@@ -7,5 +7,6 @@
 namespace synack::tools {
 
 int demo(const std::vector<std::string>& args);
+int soak(const std::vector<std::string>& args);
 
 }  // namespace synack::tools

@@ -9,7 +9,8 @@ namespace {
 void usage(std::ostream& os) {
   os << "usage: synack <command> [options]\n\n"
         "commands:\n"
-        "  demo    the classic TCP flow on the simulator, step by step\n\n"
+        "  demo    the classic TCP flow on the simulator, step by step\n"
+        "  soak    random faults and application behaviour over many seeds\n\n"
         "synack <command> --help tells more.\n";
 }
 }  // namespace
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "demo") return synack::tools::demo(args);
+  if (command == "soak") return synack::tools::soak(args);
   if (command == "--help" || command == "-h" || command == "help") {
     usage(std::cout);
     return 0;

@@ -83,13 +83,10 @@ void Stack::Impl::after_event(ConnId id) {
         slot.in_accept_queue = true;
         l.accept_queue.push_back(id);
       }
-    } else if (slot.in_accept_queue && c.finished()) {
-      // Reset while waiting to be accepted: Linux keeps it for accept() to return, then
-      // reads fail; we drop it from the queue, which a caller cannot tell apart.
-      std::erase(l.accept_queue, id);
-      slot.in_accept_queue = false;
     }
-    if (c.finished()) slot.listener = -1;
+    // A connection reset while it waits to be accepted stays in the queue, as on Linux:
+    // accept() returns it and its first read reports the reset.
+    if (c.finished() && !slot.in_accept_queue) slot.listener = -1;
   }
 
   if (c.finished()) {

@@ -149,7 +149,10 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
     return true;
   }
   if (ack_now_ && state_ != State::SynSent) {
-    fill_header(out, snd_nxt_, TcpFlags::ack, now);
+    // <SEQ=SND.NXT>, where SND.NXT is the highest sent: after a timeout our SND.NXT walks
+    // back, and an ACK numbered below what the peer has received would fail its sequence
+    // check, its ACK field unread.
+    fill_header(out, snd_max_, TcpFlags::ack, now);
     out.cause = "ack";
     note_sent(out, now, false);
     return true;
