@@ -50,6 +50,8 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, paws_rejected);
   SYNACK_COUNTER(tcp, ofo_dropped);
   SYNACK_COUNTER(tcp, dsacks_sent);
+  SYNACK_COUNTER(tcp, dsacks_received);
+  SYNACK_COUNTER(tcp, spurious_recoveries);
   SYNACK_COUNTER(udp, in_datagrams);
   SYNACK_COUNTER(udp, out_datagrams);
   SYNACK_COUNTER(udp, no_ports);

@@ -50,9 +50,11 @@ struct TcpCounters {
   std::uint64_t fast_retransmits = 0;  // recoveries entered by duplicate ACKs or SACK
   std::uint64_t sack_recoveries = 0;   // of those, recoveries driven by the scoreboard
   std::uint64_t zero_window_probes = 0;
-  std::uint64_t paws_rejected = 0;  // old timestamps (RFC 7323 §5)
-  std::uint64_t ofo_dropped = 0;    // out-of-order data we had no room to keep
-  std::uint64_t dsacks_sent = 0;    // duplicate segments reported (RFC 2883)
+  std::uint64_t paws_rejected = 0;        // old timestamps (RFC 7323 §5)
+  std::uint64_t ofo_dropped = 0;          // out-of-order data we had no room to keep
+  std::uint64_t dsacks_received = 0;      // duplicates the peer reported (RFC 2883)
+  std::uint64_t spurious_recoveries = 0;  // recoveries undone: all retransmissions D-SACKed
+  std::uint64_t dsacks_sent = 0;          // duplicate segments reported (RFC 2883)
   std::array<std::uint64_t, tcp::kStateCount> in_state{};  // connections now in each state
 };
 

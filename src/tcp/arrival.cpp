@@ -101,6 +101,12 @@ void Connection::on_segment(const Segment& seg, Instant now) {
     ++ctx_->counters.tcp.out_of_window;
     // An unacceptable segment gets an ACK, unless it is an RST [RFC9293 MUST-?].
     if (!seg.has(TcpFlags::rst)) ack_now_ = true;
+    if (!seg.payload.empty() && before(seg.seq, rcv_nxt_)) {
+      // Data we already have, arriving again: report it (RFC 2883 §4.1.1), so the sender
+      // can tell a needless retransmission from a loss.
+      const Seq end = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
+      dsack_ = wire::SackBlock{seg.seq.raw(), earliest(end, rcv_nxt_).raw()};
+    }
     if (state_ == State::TimeWait && seg.has(TcpFlags::fin)) {
       // A retransmitted FIN in TIME_WAIT lies below RCV.NXT: re-ACK it and restart the
       // 2·MSL wait (3.10.7.4 eighth, TIME-WAIT).
@@ -277,6 +283,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     }
     snd_una_ = seg.ack;
     if (before(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    on_dsack(seg);
     on_new_ack(seg, acked, flight, now);
     if (state_ != State::SynReceived) update_send_window(seg);
   } else {
@@ -291,6 +298,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     const bool plain = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(TcpFlags::fin) &&
                        snd_una_ != snd_max_;
     const bool duplicate = plain && (sack_ok_ ? newly_sacked : snd_wnd_ == window_before);
+    on_dsack(seg);
     if (duplicate) on_duplicate_ack(newly_sacked);
   }
 

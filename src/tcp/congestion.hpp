@@ -27,6 +27,12 @@ class CongestionControl {
   // Loss recovery may inflate and deflate the window (RFC 6582 §3.2 steps 3-5).
   void set_cwnd(std::uint32_t cwnd) { cwnd_ = std::max(cwnd, smss_); }
   void set_smss(std::uint32_t smss) { smss_ = smss; }
+  // Undo a reduction that proved spurious (RFC 2883 §4.3 / RFC 3708): back to the window
+  // held before it.
+  void restore(std::uint32_t cwnd, std::uint32_t ssthresh) {
+    cwnd_ = std::max(cwnd_, cwnd);
+    ssthresh_ = std::max(ssthresh_, ssthresh);
+  }
   std::uint32_t smss() const { return smss_; }
 
  protected:

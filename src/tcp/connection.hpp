@@ -141,6 +141,8 @@ class Connection {
   void on_new_ack(const Segment& seg, std::uint32_t acked, std::uint32_t flight, Instant now);
   void on_duplicate_ack(bool newly_sacked);
   void enter_recovery();
+  // RFC 2883: a D-SACK for a retransmission shows it was not needed.
+  void on_dsack(const Segment& seg);
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
   // RFC 7323 §3: our timestamp clock, 1 ms per tick (as Linux).
   std::uint32_t ts_now(Instant now) const;
@@ -249,6 +251,10 @@ class Connection {
   bool rtx_first_ = false;       // retransmit the segment at SND.UNA next (fast retransmit)
   Seq recover_;                  // RFC 6582 "recover": SND.MAX when recovery began
   Seq high_rxt_;                 // RFC 6675 HighRxt: the highest octet retransmitted
+  // Undo of a spurious recovery: the window before it, and how many of its
+  // retransmissions have not yet been reported as duplicates (D-SACK); -1: nothing to undo.
+  std::uint32_t prior_cwnd_ = 0, prior_ssthresh_ = 0;
+  int undo_retrans_ = -1;
 
   int keepalive_probes_ = 0;
   Instant last_received_{};

@@ -209,6 +209,7 @@ bool Connection::next_retransmission(Instant now, OutSegment& out) {
     return false;
   }
   out.retransmission = true;
+  if (undo_retrans_ >= 0) ++undo_retrans_;
   const Seq end =
       Seq(out.header.seq) + out.payload_length + (out.header.flags.has(TcpFlags::fin) ? 1u : 0u);
   high_rxt_ = latest(high_rxt_, end);

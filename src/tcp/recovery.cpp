@@ -63,7 +63,7 @@ void Connection::on_duplicate_ack(bool newly_sacked) {
   // RFC 6675 §5: enter recovery on DupThresh duplicates, or once SACK shows SND.UNA lost.
   const bool lost_by_sack =
       sack_ok_ && newly_sacked && after(scoreboard_.lost_boundary(snd_una_, cc_->smss()), snd_una_);
-  if (dup_acks_ < static_cast<int>(Scoreboard::kDupThresh) && !lost_by_sack) return;
+  if (dup_acks_ < static_cast<int>(scoreboard_.dupthresh()) && !lost_by_sack) return;
   // RFC 6582 §3.2 step 2: no new recovery for losses from the window already recovered.
   if (recovered_once_ && before_eq(snd_una_, recover_)) return;
   enter_recovery();
@@ -72,6 +72,9 @@ void Connection::on_duplicate_ack(bool newly_sacked) {
 void Connection::enter_recovery() {
   ++ctx_->counters.tcp.fast_retransmits;
   if (sack_ok_) ++ctx_->counters.tcp.sack_recoveries;
+  prior_cwnd_ = cc_->cwnd();
+  prior_ssthresh_ = cc_->ssthresh();
+  undo_retrans_ = 0;
   in_recovery_ = true;
   recovered_once_ = true;
   recover_ = snd_max_;
@@ -80,6 +83,33 @@ void Connection::enter_recovery() {
   if (!sack_ok_) cc_->set_cwnd(cc_->ssthresh() + 3 * cc_->smss());  // RFC 6582 step 2
   rtx_first_ = true;  // fast retransmit: the segment at SND.UNA goes now
   rtt_seq_.reset();   // Karn: no sample across a retransmission
+}
+
+}  // namespace synack::tcp
+
+namespace synack::tcp {
+
+void Connection::on_dsack(const Segment& seg) {
+  const auto blocks = seg.options.sacks();
+  if (!sack_ok_ || blocks.empty()) return;
+  // RFC 2883 §4: the first block is a D-SACK when it lies below the cumulative ACK or
+  // inside the second block.
+  const Seq left(blocks[0].left), right(blocks[0].right);
+  const bool dsack =
+      before_eq(right, seg.ack) || (blocks.size() > 1 && before_eq(Seq(blocks[1].left), left) &&
+                                    before_eq(right, Seq(blocks[1].right)));
+  if (!dsack) return;
+  ++ctx_->counters.tcp.dsacks_received;
+  if (undo_retrans_ <= 0 || !before(left, high_rxt_)) return;
+  if (--undo_retrans_ > 0) return;
+  // Every retransmission of this recovery arrived twice: the "loss" was reordering.
+  // Restore the window and tolerate deeper reordering from now on.
+  ++ctx_->counters.tcp.spurious_recoveries;
+  undo_retrans_ = -1;
+  cc_->restore(prior_cwnd_, prior_ssthresh_);
+  in_recovery_ = false;
+  recovered_once_ = false;  // a real loss in this window may start recovery again
+  scoreboard_.set_dupthresh(std::min<std::uint32_t>(scoreboard_.dupthresh() + 1, 6));
 }
 
 }  // namespace synack::tcp

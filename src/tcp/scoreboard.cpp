@@ -86,8 +86,8 @@ Seq Scoreboard::lost_boundary(Seq snd_una, std::uint32_t smss) const {
   for (std::size_t k = count_; k-- > 0;) {
     const auto len = static_cast<std::uint32_t>(ranges_[k].right - ranges_[k].left);
     const std::size_t ranges_above = count_ - k;
-    if (ranges_above >= kDupThresh) return ranges_[k].left;
-    if (bytes + len > (kDupThresh - 1) * smss) return ranges_[k].left;
+    if (ranges_above >= dupthresh_) return ranges_[k].left;
+    if (bytes + len > (dupthresh_ - 1) * smss) return ranges_[k].left;
     bytes += len;
   }
   return snd_una;  // nothing is lost yet

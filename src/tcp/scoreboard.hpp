@@ -15,7 +15,7 @@ namespace synack::tcp {
 class Scoreboard {
  public:
   static constexpr std::size_t kMaxRanges = 32;
-  static constexpr std::uint32_t kDupThresh = 3;  // RFC 6675 DupThresh
+  static constexpr std::uint32_t kDupThresh = 3;  // RFC 6675 DupThresh, to start with
 
   struct Range {
     Seq left, right;  // [left, right) SACKed
@@ -28,6 +28,10 @@ class Scoreboard {
   // Forgets what the cumulative ACK covers.
   void on_cumulative_ack(Seq snd_una);
   void clear() { count_ = 0; }
+  // A larger DupThresh tolerates more reordering (raised when a retransmission proves
+  // spurious, as RFC 6675 §8 and Linux do).
+  void set_dupthresh(std::uint32_t n) { dupthresh_ = n; }
+  std::uint32_t dupthresh() const { return dupthresh_; }
 
   bool empty() const { return count_ == 0; }
   std::span<const Range> ranges() const { return {ranges_.data(), count_}; }
@@ -62,6 +66,7 @@ class Scoreboard {
 
   std::array<Range, kMaxRanges> ranges_{};  // sorted, disjoint, not adjacent
   std::size_t count_ = 0;
+  std::uint32_t dupthresh_ = kDupThresh;
 };
 
 }  // namespace synack::tcp

@@ -28,6 +28,7 @@ void Connection::on_timer(Timer timer, Instant now) {
       // this window do not start a new fast recovery.
       if (synchronized(state_)) cc_->on_timeout(flight_size());
       in_recovery_ = false;
+      undo_retrans_ = -1;  // a timeout is never undone
       rtx_first_ = false;
       dup_acks_ = 0;
       recover_ = snd_max_;
