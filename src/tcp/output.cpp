@@ -96,10 +96,13 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
 }
 
 bool Connection::next_syn(Instant now, OutSegment& out) {
-  const bool sending_syn =
-      (state_ == State::SynSent || state_ == State::SynReceived) && snd_nxt_ == iss_;
+  // Our SYN goes (again) while it is unacknowledged and SND.NXT is back at ISS. That is
+  // SYN_SENT and SYN_RECEIVED, and also FIN_WAIT_1 or CLOSING after a close() in
+  // SYN_RECEIVED (RFC 9293 §3.10.4): a retransmission there starts with the SYN,ACK, not
+  // with the sequence number before the send buffer.
+  const bool sending_syn = snd_nxt_ == iss_ && snd_una_ == iss_;
   if (!sending_syn) return false;
-  const bool syn_ack = state_ == State::SynReceived;
+  const bool syn_ack = state_ != State::SynSent;
   fill_header(out, iss_, syn_ack ? TcpFlags::syn | TcpFlags::ack : TcpFlags::syn);
   // A SYN's window is never scaled (RFC 7323 §2.2).
   const auto window = std::min<std::size_t>(receive_buffer_.free(), 0xffff);
