@@ -60,6 +60,20 @@ void Connection::on_segment(const Segment& seg, Instant now) {
     return;
   }
 
+  // RFC 9293 Figure 8, line 6 (simultaneous open): in SYN_RECEIVED the peer's SYN,ACK
+  // repeats the SYN we have and acknowledges ours. The sequence check would drop it as a
+  // duplicate and leave us waiting for another ACK; like Linux (tcp_validate_incoming),
+  // take it as the ACK that completes the handshake, and ACK the duplicate SYN.
+  if (state_ == State::SynReceived && !passive_ && seg.has(TcpFlags::syn | TcpFlags::ack) &&
+      !seg.has(TcpFlags::rst) && seg.seq == irs_ && seg.len() == 1) {
+    Segment ack = seg;
+    ack.flags = seg.flags.without(TcpFlags::syn);
+    ack.seq = rcv_nxt_;
+    on_segment(ack, now);
+    if (state_ != State::SynReceived) ack_now_ = true;  // an unacceptable ACK got an RST
+    return;
+  }
+
   // 3.10.7.4 first: check the sequence number.
   if (!acceptable(seg)) {
     ++ctx_->counters.tcp.out_of_window;
