@@ -98,6 +98,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   // 3.10.7.4 fourth: check the SYN bit. In a synchronized state (and for an in-window SYN
   // in SYN_RECEIVED) RFC 5961 §4 replaces the old reset with a challenge ACK.
   if (seg.has(TcpFlags::syn)) {
+    ++ctx_->counters.tcp.challenge_acks;
     ack_now_ = true;
     return;
   }
@@ -186,6 +187,7 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
   // gets a challenge ACK, so a blind attacker must guess the exact number.
   if (seg.seq != rcv_nxt_) {
     ++ctx_->counters.tcp.rst_ignored;
+    ++ctx_->counters.tcp.challenge_acks;
     ack_now_ = true;
     return false;
   }
