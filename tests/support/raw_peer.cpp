@@ -240,6 +240,51 @@ Opened RawPeer::connect_established(std::uint32_t peer_iss, std::uint16_t window
   return o;
 }
 
+Opened RawPeer::accept_in_state(tcp::State state) {
+  using tcp::State;
+  const Opened c = accept_established();
+  const std::uint32_t peer = c.peer_iss + 1;  // the peer's next sequence number
+  const auto our_fin = [&] {
+    shutdown(c.socket, Shutdown::write);
+    expect({.flags = FIN | ACK, .seq = c.iss + 1});
+  };
+  const auto peer_fin = [&](std::uint32_t ack) {
+    inject({.flags = FIN | ACK, .seq = peer, .ack = ack});
+    expect({.flags = ACK, .ack = peer + 1});
+  };
+  switch (state) {
+    case State::Established:
+      break;
+    case State::FinWait1:
+      our_fin();
+      break;
+    case State::FinWait2:
+      our_fin();
+      inject({.flags = ACK, .seq = peer, .ack = c.iss + 2});
+      break;
+    case State::Closing:
+      our_fin();
+      peer_fin(c.iss + 1);
+      break;
+    case State::TimeWait:
+      our_fin();
+      peer_fin(c.iss + 2);
+      break;
+    case State::CloseWait:
+      peer_fin(c.iss + 1);
+      break;
+    case State::LastAck:
+      peer_fin(c.iss + 1);
+      our_fin();
+      break;
+    default:
+      ADD_FAILURE() << "accept_in_state cannot reach " << tcp::to_string(state);
+  }
+  expect_nothing();
+  EXPECT_EQ(stack_.tcp_state(c.socket), state);
+  return c;
+}
+
 std::error_code RawPeer::write(SocketId s, std::string_view data, std::size_t* written) {
   std::size_t n = 0;
   const auto ec = stack_.write(

@@ -166,6 +166,13 @@ class RawPeer {
   Opened connect_established(std::uint32_t peer_iss = 5000, std::uint16_t window = 65535,
                              const wire::TcpOptions& syn_options = default_syn_options());
 
+  // accept_established(), then on to `state` by the shortest exchange, keeping the socket
+  // open (shutdown(write), not close()). Our FIN is iss + 1, the peer's peer_iss + 1:
+  //   FIN_WAIT_1  our FIN sent               FIN_WAIT_2  our FIN sent and ACKed
+  //   CLOSE_WAIT  the peer's FIN ACKed       LAST_ACK    the peer's FIN ACKed, our FIN sent
+  //   CLOSING     the FINs crossed           TIME_WAIT   both FINs sent and ACKed
+  Opened accept_in_state(tcp::State state);
+
   // The application's calls, each followed by poll() as a driver would run the stack.
   std::error_code write(SocketId s, std::string_view data, std::size_t* written = nullptr);
   std::error_code read(SocketId s, std::string& out, std::size_t max = 1 << 20);
