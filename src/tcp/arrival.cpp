@@ -126,7 +126,7 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
   if (seg.has(TcpFlags::ack)) {
     if (before_eq(seg.ack, iss_) || after(seg.ack, snd_max_)) {
       // Not for our SYN: <SEQ=SEG.ACK><CTL=RST>, unless the segment is itself an RST.
-      if (!seg.has(TcpFlags::rst)) reset_with(seg.ack, false);
+      if (!seg.has(TcpFlags::rst)) reset_with(seg.ack, false, "reset: unacceptable ACK");
       ++ctx_->counters.tcp.bad_ack;
       return;
     }
@@ -219,7 +219,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
   if (state_ == State::SynReceived) {
     // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; otherwise <SEQ=SEG.ACK><CTL=RST>.
     if (!(before(snd_una_, seg.ack) && before_eq(seg.ack, snd_max_))) {
-      reset_with(seg.ack, false);
+      reset_with(seg.ack, false, "reset: unacceptable ACK");
       ++ctx_->counters.tcp.bad_ack;
       return false;
     }
@@ -314,7 +314,7 @@ void Connection::on_text(const Segment& seg, Instant now) {
   if (orphaned_) {
     // Linux: data for a socket the application has closed cannot be delivered, so the
     // connection is reset and the peer told at once.
-    reset_with(snd_nxt_, true);
+    reset_with(snd_nxt_, true, "abort");
     fail(std::errc::connection_reset, "data after close()", now);
     return;
   }

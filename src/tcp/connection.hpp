@@ -142,7 +142,7 @@ class Connection {
   bool next_syn(Instant now, OutSegment& out);
   bool next_data_or_fin(Instant now, OutSegment& out);
   void note_sent(const OutSegment& out, Instant now);
-  void reset_with(Seq seq, bool with_ack);
+  void reset_with(Seq seq, bool with_ack, std::string_view cause);
 
   // Nulled in a moved-from connection, so only the live one counts itself in in_state.
   struct ContextRef {
@@ -190,6 +190,7 @@ class Connection {
   bool rst_pending_ = false;       // send RST on the next output
   bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a bad ACK
   Seq rst_seq_;
+  std::string_view rst_cause_;
   bool keepalive_probe_ = false;  // send a keepalive probe on the next output
   bool window_scaling_ = false;   // both SYNs carried the window scale option
 

@@ -63,7 +63,7 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
     rst_pending_ = false;
     fill_header(out, rst_seq_, rst_with_ack_ ? TcpFlags::rst | TcpFlags::ack : TcpFlags::rst);
     out.header.window = 0;
-    out.cause = rst_with_ack_ ? "abort" : "reset: unacceptable ACK";
+    out.cause = rst_cause_;
     ++ctx_->counters.tcp.out_rsts;
     ++ctx_->counters.tcp.out_segs;
     return true;
