@@ -43,7 +43,7 @@ struct TcpCounters {
   std::uint64_t challenge_acks = 0;    // RFC 5961: ACK for an in-window RST or SYN
   std::uint64_t syn_dropped = 0;       // SYN to a listener whose queues are full
   std::uint64_t listen_overflows = 0;  // handshake completed but the accept queue was full
-  std::uint64_t out_of_order = 0;      // data past RCV.NXT
+  std::uint64_t out_of_order = 0;      // data or FIN past RCV.NXT
   std::uint64_t timeouts = 0;          // retransmission timer expirations
   std::uint64_t time_wait_reused = 0;  // a new SYN accepted in TIME_WAIT (RFC 6191)
   std::uint64_t no_ack_flag = 0;       // segment without ACK in a synchronized state

@@ -359,7 +359,16 @@ void Connection::on_fin(const Segment& seg, Instant now) {
   // The FIN counts only when everything before it has arrived.
   const Seq fin =
       seg.seq + static_cast<std::uint32_t>(seg.payload.size()) + (seg.has(TcpFlags::syn) ? 1u : 0u);
-  if (fin != rcv_nxt_) return;
+  if (fin != rcv_nxt_) {
+    // Out of order (the data before it is missing): not taken. Like out-of-order data, it
+    // gets a duplicate ACK at once that shows the sender the hole (RFC 5681 §4.2); data
+    // in the segment was counted and ACKed by the seventh step already.
+    if (!fin_received_ && after(fin, rcv_nxt_) && seg.payload.empty()) {
+      ++ctx_->counters.tcp.out_of_order;
+      ack_now_ = true;
+    }
+    return;
+  }
   rcv_nxt_ += 1;
   fin_received_ = true;
   ack_now_ = true;
