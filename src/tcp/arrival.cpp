@@ -312,9 +312,12 @@ void Connection::on_text(const Segment& seg, Instant now) {
       return;  // CLOSE_WAIT and later: the peer already sent FIN; ignore the text
   }
   if (orphaned_) {
-    // Linux: data for a socket the application has closed cannot be delivered, so the
-    // connection is reset and the peer told at once.
-    reset_with(snd_nxt_, true, "abort");
+    // RFC 1122 4.2.2.13: data for a socket the application has closed cannot be delivered,
+    // so the connection is reset and the peer told at once. Like Linux (tcp_rcv_state_process
+    // step 7, then tcp_v4_send_reset), the RST answers this segment, <SEQ=SEG.ACK><CTL=RST>:
+    // the peer's own RCV.NXT, which it accepts even if our FIN is still on the way (an RST
+    // at our SND.NXT would then only draw a challenge ACK, RFC 5961 §3.2).
+    reset_with(seg.ack, false, "reset: data after close()");
     fail(std::errc::connection_reset, "data after close()", now);
     return;
   }
