@@ -9,11 +9,13 @@ namespace synack::tcp {
 std::uint16_t Connection::window_to_advertise() {
   const std::size_t free = receive_buffer_.free();
   // RFC 9293 §3.8.6.2.2: move the right edge only by a worthwhile amount (an MSS, or half
-  // the buffer), and never back to the left [MUST-? shrinking is discouraged].
+  // the buffer), and never back to the left [MUST-? shrinking is discouraged]. That holds
+  // for a closed window too: opening it by a few bytes read is the silly window itself
+  // [RFC9293 MUST-39]; reading the whole buffer always opens it by more than the threshold.
   const Seq edge = rcv_nxt_ + static_cast<std::uint32_t>(free);
   const auto threshold =
       static_cast<std::int32_t>(std::min<std::size_t>(receive_buffer_.capacity() / 2, send_mss_));
-  if (after(edge, rcv_adv_) && (edge - rcv_adv_ >= threshold || rcv_adv_ == rcv_nxt_)) {
+  if (after(edge, rcv_adv_) && edge - rcv_adv_ >= threshold) {
     rcv_adv_ = edge;
   }
   const std::uint32_t wnd = rcv_wnd() >> rcv_wscale_;
