@@ -118,6 +118,17 @@ TEST(CloseWait, RetransmittedFinIsAckedAgain) {
   EXPECT_EQ(p.counters().tcp.out_of_window, 1u);
 }
 
+TEST(CloseWait, OurHalfStillSends) {
+  // The server's classic flow: read to end of stream, then write the answer.
+  RawPeer p;
+  const Opened c = p.accept_in_state(State::CloseWait);
+  ASSERT_FALSE(p.write(c.socket, "answer"));
+  p.expect({.flags = PSH | ACK, .seq = c.iss + 1, .ack = 1002, .payload = "answer"});
+  p.inject({.flags = ACK, .seq = 1002, .ack = c.iss + 7});
+  p.expect_nothing();
+  EXPECT_EQ(p.stack().tcp_state(c.socket), State::CloseWait);
+}
+
 TEST(Closing, RetransmittedFinIsAckedAgain) {
   RawPeer p;
   const Opened c = p.accept_in_state(State::Closing);

@@ -93,6 +93,42 @@ TEST(Listen, SynAckIsRetransmittedWithBackoffThenTheChildGivesUp) {
   p.expect({.flags = SYN | ACK, .ack = 2001});
 }
 
+TEST(Listen, SynWithDataGetsASynAckForTheSynOnly) {
+  // No TCP Fast Open: the SYN's data is not taken; the client sends it again.
+  RawPeer p;
+  p.listen(80);
+  p.inject({.flags = SYN, .seq = 1000, .payload = "early"});
+  p.expect({.flags = SYN | ACK, .ack = 1001, .window = 65535, .len = 0});
+}
+
+TEST(Listen, DataOnTheFinalAckIsDeliveredAfterAccept) {
+  RawPeer p;
+  const SocketId l = p.listen(80);
+  p.inject({.flags = SYN, .seq = 1000});
+  const std::uint32_t iss = p.expect({.flags = SYN | ACK, .ack = 1001}).header.seq;
+  p.inject({.flags = PSH | ACK, .seq = 1001, .ack = iss + 1, .payload = "GET /"});
+  p.expect_nothing();  // the ACK of the data is delayed
+  SocketId c = -1;
+  ASSERT_FALSE(p.stack().accept(l, c));
+  std::string got;
+  EXPECT_FALSE(p.read(c, got));
+  EXPECT_EQ(got, "GET /");
+}
+
+TEST(Listen, ConnectionResetBeforeAcceptIsNeverAccepted) {
+  // Linux would still hand it to accept(), and the first read would fail; we drop it.
+  RawPeer p;
+  const SocketId l = p.listen(80);
+  p.handshake_to(80, 1000);
+  EXPECT_TRUE(p.stack().readiness(l).readable);
+  p.inject({.flags = RST, .seq = 1001});
+  EXPECT_FALSE(p.stack().readiness(l).readable);
+  SocketId c = -1;
+  EXPECT_EQ(p.stack().accept(l, c), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(p.stack().connection_count(), 0u);
+  EXPECT_EQ(p.counters().tcp.estab_resets, 1u);
+}
+
 // --- The backlog ------------------------------------------------------------------------------
 
 TEST(Backlog, SynsBeyondTheBacklogAreDropped) {
