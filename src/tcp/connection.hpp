@@ -188,9 +188,9 @@ class Connection {
   bool ack_now_ = false;
   std::size_t unacked_bytes_ = 0;  // received since our last ACK
   bool rst_pending_ = false;       // send RST on the next output
-  bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a bad ACK
+  bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a segment
   Seq rst_seq_;
-  std::string_view rst_cause_;
+  std::string_view rst_cause_;    // for the trace
   bool keepalive_probe_ = false;  // send a keepalive probe on the next output
   bool window_scaling_ = false;   // both SYNs carried the window scale option
 
