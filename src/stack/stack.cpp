@@ -378,7 +378,14 @@ std::error_code Stack::close(SocketId id) {
     c.socket = -1;
     sl->conn = kNoConn;
     c.conn->close(now);
-    s.mark_dirty(conn);
+    if (c.conn->finished()) {
+      // Over already (reset, refused, or aborted just now): send what it has to say and
+      // let it go at once.
+      s.now = std::max(s.now, now);
+      s.after_event(conn);
+    } else {
+      s.mark_dirty(conn);
+    }
   }
   s.free_socket(id);
   return {};

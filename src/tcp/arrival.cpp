@@ -96,6 +96,20 @@ void Connection::on_segment(const Segment& seg, Instant now) {
     return;
   }
 
+  // RFC 9293 Figure 8, line 6 (simultaneous open): in SYN_RECEIVED the peer's SYN,ACK
+  // repeats the SYN we have and acknowledges ours. The sequence check would drop it as a
+  // duplicate and leave us waiting for another ACK; like Linux (tcp_validate_incoming),
+  // take it as the ACK that completes the handshake, and ACK the duplicate SYN.
+  if (state_ == State::SynReceived && !passive_ && seg.has(TcpFlags::syn | TcpFlags::ack) &&
+      !seg.has(TcpFlags::rst) && seg.seq == irs_ && seg.len() == 1) {
+    Segment ack = seg;
+    ack.flags = seg.flags.without(TcpFlags::syn);
+    ack.seq = rcv_nxt_;
+    on_segment(ack, now);
+    if (state_ != State::SynReceived) ack_now_ = true;  // an unacceptable ACK got an RST
+    return;
+  }
+
   // 3.10.7.4 first: check the sequence number.
   if (!acceptable(seg)) {
     ++ctx_->counters.tcp.out_of_window;
@@ -134,6 +148,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   // 3.10.7.4 fourth: check the SYN bit. In a synchronized state (and for an in-window SYN
   // in SYN_RECEIVED) RFC 5961 §4 replaces the old reset with a challenge ACK.
   if (seg.has(TcpFlags::syn)) {
+    ++ctx_->counters.tcp.challenge_acks;
     ack_now_ = true;
     return;
   }
@@ -161,7 +176,7 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
   if (seg.has(TcpFlags::ack)) {
     if (before_eq(seg.ack, iss_) || after(seg.ack, snd_max_)) {
       // Not for our SYN: <SEQ=SEG.ACK><CTL=RST>, unless the segment is itself an RST.
-      if (!seg.has(TcpFlags::rst)) reset_with(seg.ack, false);
+      if (!seg.has(TcpFlags::rst)) reset_with(seg.ack, false, "reset: unacceptable ACK");
       ++ctx_->counters.tcp.bad_ack;
       return;
     }
@@ -221,6 +236,7 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
   // gets a challenge ACK, so a blind attacker must guess the exact number.
   if (seg.seq != rcv_nxt_) {
     ++ctx_->counters.tcp.rst_ignored;
+    ++ctx_->counters.tcp.challenge_acks;
     ack_now_ = true;
     return false;
   }
@@ -252,7 +268,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
   if (state_ == State::SynReceived) {
     // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; otherwise <SEQ=SEG.ACK><CTL=RST>.
     if (!(before(snd_una_, seg.ack) && before_eq(seg.ack, snd_max_))) {
-      reset_with(seg.ack, false);
+      reset_with(seg.ack, false, "reset: unacceptable ACK");
       ++ctx_->counters.tcp.bad_ack;
       return false;
     }
@@ -349,9 +365,12 @@ void Connection::on_text(const Segment& seg, Instant now) {
       return;  // CLOSE_WAIT and later: the peer already sent FIN; ignore the text
   }
   if (orphaned_) {
-    // Linux: data for a socket the application has closed cannot be delivered, so the
-    // connection is reset and the peer told at once.
-    reset_with(snd_nxt_, true);
+    // RFC 1122 4.2.2.13: data for a socket the application has closed cannot be delivered,
+    // so the connection is reset and the peer told at once. Like Linux (tcp_rcv_state_process
+    // step 7, then tcp_v4_send_reset), the RST answers this segment, <SEQ=SEG.ACK><CTL=RST>:
+    // the peer's own RCV.NXT, which it accepts even if our FIN is still on the way (an RST
+    // at our SND.NXT would then only draw a challenge ACK, RFC 5961 §3.2).
+    reset_with(seg.ack, false, "reset: data after close()");
     fail(std::errc::connection_reset, "data after close()", now);
     return;
   }
@@ -421,8 +440,16 @@ void Connection::on_fin(const Segment& seg, Instant now) {
       seg.seq + static_cast<std::uint32_t>(seg.payload.size()) + (seg.has(TcpFlags::syn) ? 1u : 0u);
   if (fin == rcv_nxt_) {
     take_fin(now);
-  } else if (after(fin, rcv_nxt_) && in_window(fin, rcv_nxt_, rcv_wnd() + 1)) {
-    peer_fin_ = fin;  // it counts once the data before it has arrived
+    return;
+  }
+  if (fin_received_ || !after(fin, rcv_nxt_)) return;
+  // Out of order (the data before it is missing): it counts once that data arrives. A
+  // bare FIN gets a duplicate ACK at once that shows the sender the hole (RFC 5681 §4.2);
+  // data in the segment was counted and ACKed by the seventh step already.
+  if (in_window(fin, rcv_nxt_, rcv_wnd() + 1)) peer_fin_ = fin;
+  if (seg.payload.empty()) {
+    ++ctx_->counters.tcp.out_of_order;
+    ack_now_ = true;
   }
 }
 

@@ -106,10 +106,11 @@ void Connection::fail(std::errc error, std::string_view cause, Instant now) {
   set_state(State::Closed, cause, now);
 }
 
-void Connection::reset_with(Seq seq, bool with_ack) {
+void Connection::reset_with(Seq seq, bool with_ack, std::string_view cause) {
   rst_pending_ = true;
   rst_seq_ = seq;
   rst_with_ack_ = with_ack;
+  rst_cause_ = cause;
 }
 
 void Connection::arm(Timer t, Instant when) {
@@ -308,7 +309,7 @@ void Connection::abort(Instant now) {
     case State::FinWait1:
     case State::FinWait2:
     case State::CloseWait:
-      reset_with(snd_nxt_, true);
+      reset_with(snd_nxt_, true, "abort");
       break;
     default:
       break;

@@ -171,7 +171,7 @@ class Connection {
   std::size_t max_payload(const OutSegment& out) const;
   // Records what went out; `in_line` segments continue from SND.NXT.
   void note_sent(const OutSegment& out, Instant now, bool in_line = true);
-  void reset_with(Seq seq, bool with_ack);
+  void reset_with(Seq seq, bool with_ack, std::string_view cause);
 
   // Nulled in a moved-from connection, so only the live one counts itself in in_state.
   struct ContextRef {
@@ -217,8 +217,9 @@ class Connection {
   bool ack_now_ = false;
   std::size_t unacked_bytes_ = 0;  // received since our last ACK
   bool rst_pending_ = false;       // send RST on the next output
-  bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a bad ACK
+  bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a segment
   Seq rst_seq_;
+  std::string_view rst_cause_;    // for the trace
   bool keepalive_probe_ = false;  // send a keepalive probe on the next output
   bool window_scaling_ = false;   // both SYNs carried the window scale option
 

@@ -26,12 +26,13 @@ bool sends_data(State s) {
 std::uint16_t Connection::window_to_advertise() const {
   const std::size_t free = receive_buffer_.free();
   // RFC 9293 §3.8.6.2.2: move the right edge only by a worthwhile amount (an MSS, or half
-  // the buffer), and never back to the left.
+  // the buffer), and never back to the left. That holds for a closed window too: opening
+  // it by a few bytes read is the silly window itself [RFC9293 MUST-39].
   Seq edge = rcv_adv_;
   const Seq possible = rcv_nxt_ + static_cast<std::uint32_t>(free);
   const auto threshold =
       static_cast<std::int32_t>(std::min<std::size_t>(receive_buffer_.capacity() / 2, send_mss_));
-  if (after(possible, rcv_adv_) && (possible - rcv_adv_ >= threshold || rcv_adv_ == rcv_nxt_)) {
+  if (after(possible, rcv_adv_) && possible - rcv_adv_ >= threshold) {
     edge = possible;
   }
   const std::int32_t wnd = edge - rcv_nxt_;
@@ -121,7 +122,7 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
     rst_pending_ = false;
     fill_header(out, rst_seq_, rst_with_ack_ ? TcpFlags::rst | TcpFlags::ack : TcpFlags::rst, now);
     if (rst_with_ack_) out.header.ack = rcv_nxt_.raw();
-    out.cause = rst_with_ack_ ? "abort" : "reset: unacceptable ACK";
+    out.cause = rst_cause_;
     ++ctx_->counters.tcp.out_rsts;
     ++ctx_->counters.tcp.out_segs;
     return true;
@@ -161,10 +162,13 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
 }
 
 bool Connection::next_syn(Instant now, OutSegment& out) {
-  const bool sending_syn =
-      (state_ == State::SynSent || state_ == State::SynReceived) && snd_nxt_ == iss_;
+  // Our SYN goes (again) while it is unacknowledged and SND.NXT is back at ISS. That is
+  // SYN_SENT and SYN_RECEIVED, and also FIN_WAIT_1 or CLOSING after a close() in
+  // SYN_RECEIVED (RFC 9293 §3.10.4): a retransmission there starts with the SYN,ACK, not
+  // with the sequence number before the send buffer.
+  const bool sending_syn = snd_nxt_ == iss_ && snd_una_ == iss_;
   if (!sending_syn) return false;
-  const bool syn_ack = state_ == State::SynReceived;
+  const bool syn_ack = state_ != State::SynSent;
   fill_header(out, iss_, syn_ack ? TcpFlags::syn | TcpFlags::ack : TcpFlags::syn, now);
   // A SYN's window is never scaled (RFC 7323 §2.2).
   out.header.window =

@@ -12,6 +12,12 @@ void PrintTo(Instant t, std::ostream* os) {
 }
 }  // namespace synack
 
+namespace synack::tcp {
+void PrintTo(State s, std::ostream* os) {
+  *os << to_string(s);
+}
+}  // namespace synack::tcp
+
 namespace synack::testing {
 
 void QueueLink::send(wire::Bytes frame, Instant now) {
@@ -70,6 +76,12 @@ RawPeer::RawPeer(tcp::Config config) : stack_(link_, clock_, stack_config()) {
 
 void RawPeer::advance(Duration d) {
   clock_.set(clock_.now() + d);
+  poll();
+}
+
+void RawPeer::advance_to(Instant t) {
+  EXPECT_GE(t, clock_.now()) << "time does not go back";
+  if (t > clock_.now()) clock_.set(t);
   poll();
 }
 
@@ -196,6 +208,111 @@ SocketId RawPeer::connect_from_stack(std::uint16_t remote_port) {
   stack_.getsockname(s, local);
   local_port_ = local.port;
   return s;
+}
+
+Opened RawPeer::accept_established(std::uint32_t peer_iss, std::uint16_t window,
+                                   const wire::TcpOptions& syn_options, std::uint16_t port) {
+  Opened o;
+  o.peer_iss = peer_iss;
+  o.listener = listen(port);
+  inject({.flags = SYN, .seq = peer_iss, .options = syn_options});
+  o.iss = expect({.flags = SYN | ACK, .ack = peer_iss + 1}).header.seq;
+  inject({.flags = ACK, .seq = peer_iss + 1, .ack = o.iss + 1, .window = window});
+  expect_nothing();
+  EXPECT_FALSE(stack_.accept(o.listener, o.socket));
+  EXPECT_EQ(stack_.tcp_state(o.socket), tcp::State::Established);
+  return o;
+}
+
+Opened RawPeer::connect_established(std::uint32_t peer_iss, std::uint16_t window,
+                                    const wire::TcpOptions& syn_options) {
+  Opened o;
+  o.peer_iss = peer_iss;
+  o.socket = connect_from_stack();
+  o.iss = expect({.flags = SYN}).header.seq;
+  inject({.flags = SYN | ACK,
+          .seq = peer_iss,
+          .ack = o.iss + 1,
+          .window = window,
+          .options = syn_options});
+  expect({.flags = ACK, .seq = o.iss + 1, .ack = peer_iss + 1});
+  EXPECT_EQ(stack_.tcp_state(o.socket), tcp::State::Established);
+  return o;
+}
+
+Opened RawPeer::accept_in_state(tcp::State state) {
+  using tcp::State;
+  const Opened c = accept_established();
+  const std::uint32_t peer = c.peer_iss + 1;  // the peer's next sequence number
+  const auto our_fin = [&] {
+    shutdown(c.socket, Shutdown::write);
+    expect({.flags = FIN | ACK, .seq = c.iss + 1});
+  };
+  const auto peer_fin = [&](std::uint32_t ack) {
+    inject({.flags = FIN | ACK, .seq = peer, .ack = ack});
+    expect({.flags = ACK, .ack = peer + 1});
+  };
+  switch (state) {
+    case State::Established:
+      break;
+    case State::FinWait1:
+      our_fin();
+      break;
+    case State::FinWait2:
+      our_fin();
+      inject({.flags = ACK, .seq = peer, .ack = c.iss + 2});
+      break;
+    case State::Closing:
+      our_fin();
+      peer_fin(c.iss + 1);
+      break;
+    case State::TimeWait:
+      our_fin();
+      peer_fin(c.iss + 2);
+      break;
+    case State::CloseWait:
+      peer_fin(c.iss + 1);
+      break;
+    case State::LastAck:
+      peer_fin(c.iss + 1);
+      our_fin();
+      break;
+    default:
+      ADD_FAILURE() << "accept_in_state cannot reach " << tcp::to_string(state);
+  }
+  expect_nothing();
+  EXPECT_EQ(stack_.tcp_state(c.socket), state);
+  return c;
+}
+
+std::error_code RawPeer::write(SocketId s, std::string_view data, std::size_t* written) {
+  std::size_t n = 0;
+  const auto ec = stack_.write(
+      s, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()), n);
+  if (written) *written = n;
+  poll();
+  return ec;
+}
+
+std::error_code RawPeer::read(SocketId s, std::string& out, std::size_t max) {
+  std::vector<std::uint8_t> buf(max);
+  std::size_t n = 0;
+  const auto ec = stack_.read(s, buf, n);
+  out.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  poll();
+  return ec;
+}
+
+std::error_code RawPeer::close(SocketId s) {
+  const auto ec = stack_.close(s);
+  poll();
+  return ec;
+}
+
+std::error_code RawPeer::shutdown(SocketId s, Shutdown how) {
+  const auto ec = stack_.shutdown(s, how);
+  poll();
+  return ec;
 }
 
 }  // namespace synack::testing

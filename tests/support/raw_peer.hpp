@@ -11,6 +11,8 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "link/link.hpp"
@@ -24,6 +26,11 @@ namespace synack {
 // Virtual times print as seconds in test failures.
 void PrintTo(Instant t, std::ostream* os);
 }  // namespace synack
+
+namespace synack::tcp {
+// States print as netstat spells them ("FIN_WAIT_2") in test failures.
+void PrintTo(State s, std::ostream* os);
+}  // namespace synack::tcp
 
 namespace synack::testing {
 
@@ -94,6 +101,16 @@ struct Seen {
   std::string describe() const;
 };
 
+// A connection the harness opened: the stack's socket and both initial sequence numbers,
+// so a test can write `c.iss + 1` for the stack's first data byte and `c.peer_iss + 1` for
+// the peer's.
+struct Opened {
+  SocketId socket = -1;
+  SocketId listener = -1;  // passive opens only
+  std::uint32_t iss = 0;   // the stack's
+  std::uint32_t peer_iss = 0;
+};
+
 class RawPeer {
  public:
   static constexpr Ipv4Address kLocal{198, 18, 0, 2};   // the stack under test
@@ -109,6 +126,9 @@ class RawPeer {
 
   // Moves time forward and lets the stack do what is due.
   void advance(Duration d);
+  // The same, to an instant (not before now()). With next_deadline() allowed to be early,
+  // this is how a test pins a timer: nothing at `t - 1 µs`, the effect at `t`.
+  void advance_to(Instant t);
   // Moves time through the stack's deadlines until it sends something or its state
   // changes nothing more (at most `limit` ahead). False if nothing was due in the limit.
   // The wheel may name a deadline early (DESIGN: never late), so this may take steps.
@@ -135,6 +155,34 @@ class RawPeer {
                              const wire::TcpOptions& syn_options = default_syn_options());
   // Active open from the stack to the peer: returns the socket; the SYN is next().
   SocketId connect_from_stack(std::uint16_t remote_port = kRemotePort);
+
+  // ESTABLISHED as server: listen(port), handshake_to(), accept(). The peer's final ACK
+  // offers `window`.
+  Opened accept_established(std::uint32_t peer_iss = 1000, std::uint16_t window = 65535,
+                            const wire::TcpOptions& syn_options = default_syn_options(),
+                            std::uint16_t port = 80);
+  // ESTABLISHED as client: connect_from_stack(), SYN+ACK from the peer offering `window`,
+  // and the stack's ACK.
+  Opened connect_established(std::uint32_t peer_iss = 5000, std::uint16_t window = 65535,
+                             const wire::TcpOptions& syn_options = default_syn_options());
+
+  // accept_established(), then on to `state` by the shortest exchange, keeping the socket
+  // open (shutdown(write), not close()). Our FIN is iss + 1, the peer's peer_iss + 1:
+  //   FIN_WAIT_1  our FIN sent               FIN_WAIT_2  our FIN sent and ACKed
+  //   CLOSE_WAIT  the peer's FIN ACKed       LAST_ACK    the peer's FIN ACKed, our FIN sent
+  //   CLOSING     the FINs crossed           TIME_WAIT   both FINs sent and ACKed
+  Opened accept_in_state(tcp::State state);
+
+  // The application's calls, each followed by poll() as a driver would run the stack.
+  std::error_code write(SocketId s, std::string_view data, std::size_t* written = nullptr);
+  std::error_code read(SocketId s, std::string& out, std::size_t max = 1 << 20);
+  std::error_code close(SocketId s);
+  std::error_code shutdown(SocketId s, Shutdown how);
+
+  // Connections in `state`, orphans (closed sockets) included.
+  std::uint64_t in_state(tcp::State state) const {
+    return counters().tcp.in_state[static_cast<std::size_t>(state)];
+  }
 
   static wire::TcpOptions default_syn_options();
   std::uint16_t local_port() const { return local_port_; }
