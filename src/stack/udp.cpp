@@ -63,11 +63,16 @@ std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_
     udp_ports[*port] = static_cast<SocketId>(&s - sockets.data());
   }
   std::memcpy(tx.data() + kIp + kUdpHeader, data.data(), data.size());
-  const std::size_t len =
-      wire::write_udp_header(wire::MutableBytes(tx.data() + kIp, kUdpHeader + data.size()),
-                             wire::UdpHeader{s.local.port, to.port}, config.address, to.address);
+  const std::size_t length = kUdpHeader + data.size();
+  // write_udp_header returns the header's length (8), not the datagram's: the IP payload
+  // is the whole datagram, header and data.
+  if (wire::write_udp_header(wire::MutableBytes(tx.data() + kIp, length),
+                             wire::UdpHeader{s.local.port, to.port}, config.address,
+                             to.address) != kUdpHeader) {
+    return err(std::errc::message_size);
+  }
   ++counters.udp.out_datagrams;
-  send_ip(to.address, wire::kUdp, len, "sendto()");
+  send_ip(to.address, wire::kUdp, length, "sendto()");
   return {};
 }
 
