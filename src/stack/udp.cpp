@@ -27,28 +27,27 @@ void Stack::Impl::udp_input(const wire::Ipv4View& ip) {
     drop(ip.packet(), "udp", "bad checksum");
     return;
   }
+  const Endpoint from{ip.src(), parsed->src_port()};
   const auto it = udp_ports.find(parsed->dst_port());
-  if (it == udp_ports.end()) {
+  SocketSlot* s = it == udp_ports.end() ? nullptr : &sockets[static_cast<std::size_t>(it->second)];
+  // A connected socket takes datagrams from its peer only. As on Linux, whose socket
+  // lookup does not match a connected socket for another source, a datagram no socket
+  // takes is one to a closed port: counted, and answered with port unreachable.
+  if (!s || (s->remote && *s->remote != from)) {
     ++counters.udp.no_ports;
-    drop(ip.packet(), "udp", "no socket on port");
+    drop(ip.packet(), "udp", s ? "not from the connected peer" : "no socket on port");
     send_port_unreachable(ip);
     return;
   }
-  SocketSlot& s = sockets[static_cast<std::size_t>(it->second)];
-  const Endpoint from{ip.src(), parsed->src_port()};
-  if (s.remote && *s.remote != from) {
-    drop(ip.packet(), "udp", "not from the connected peer");
-    return;
-  }
   const wire::Bytes payload = parsed->payload();
-  if (s.queued_bytes + payload.size() > config.udp_receive_queue) {
+  if (s->queued_bytes + payload.size() > config.udp_receive_queue) {
     ++counters.udp.rcvbuf_errors;
     drop(ip.packet(), "udp", "receive queue full");
     return;
   }
   ++counters.udp.in_datagrams;
-  s.queued_bytes += payload.size();
-  s.datagrams.push_back({from, std::vector<std::uint8_t>(payload.begin(), payload.end())});
+  s->queued_bytes += payload.size();
+  s->datagrams.push_back({from, std::vector<std::uint8_t>(payload.begin(), payload.end())});
 }
 
 std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_t> data,
