@@ -57,7 +57,7 @@ std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_
   if (!s.bound) {
     auto port = ephemeral_udp_port();
     if (!port) return err(std::errc::address_in_use);
-    s.local = {config.address, *port};
+    s.local = {Ipv4Address(), *port};  // an implicit bind is to the wildcard, as bind(0)
     s.bound = true;
     udp_ports[*port] = static_cast<SocketId>(&s - sockets.data());
   }
