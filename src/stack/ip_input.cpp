@@ -28,9 +28,11 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
     return;
   }
   const Ipv4Address src = ip.src();
-  // RFC 1122 §3.2.1.3: a source that is broadcast, multicast, unspecified or our own
-  // address (a LAND attack) is never a real peer.
-  if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src == config.address) {
+  // RFC 1122 §3.2.1.3: a source that is broadcast, multicast, unspecified, loopback (127/8
+  // "MUST NOT appear outside a host") or our own address (a LAND attack) is never a real
+  // peer, and such a datagram MUST be silently discarded.
+  if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src.is_loopback() ||
+      src == config.address) {
     ++counters.ip.in_bad_source;
     drop(frame, "ip", "bad source address");
     return;
