@@ -43,6 +43,7 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, timeouts);
   SYNACK_COUNTER(tcp, time_wait_reused);
   SYNACK_COUNTER(tcp, no_ack_flag);
+  SYNACK_COUNTER(tcp, bad_flags);
   SYNACK_COUNTER(udp, in_datagrams);
   SYNACK_COUNTER(udp, out_datagrams);
   SYNACK_COUNTER(udp, no_ports);

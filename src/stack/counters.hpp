@@ -45,7 +45,8 @@ struct TcpCounters {
   std::uint64_t out_of_order = 0;      // data past RCV.NXT
   std::uint64_t timeouts = 0;          // retransmission timer expirations
   std::uint64_t time_wait_reused = 0;  // a new SYN accepted in TIME_WAIT (RFC 6191)
-  std::uint64_t no_ack_flag = 0;       // segment without ACK in a synchronized state
+  std::uint64_t no_ack_flag = 0;       // segment without ACK where one is required
+  std::uint64_t bad_flags = 0;         // SYN+FIN in LISTEN: dropped, as Linux does
   std::array<std::uint64_t, tcp::kStateCount> in_state{};  // connections now in each state
 };
 
