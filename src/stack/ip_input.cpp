@@ -1,6 +1,7 @@
 // IPv4 input (RFC 791, RFC 1122 §3.2.1): validate, check it is for us, hand it to TCP,
 // UDP or ICMP. Every drop is counted with its reason and shown to the trace.
 #include "stack/stack_impl.hpp"
+#include "wire/icmp.hpp"
 
 namespace synack {
 
@@ -57,8 +58,11 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
       icmp_input(ip);
       break;
     default:
+      // RFC 1122 §3.2.2.1: a host SHOULD answer a transport it lacks with protocol
+      // unreachable (as Linux does). Sources that may not be answered were dropped above.
       ++counters.ip.in_unknown_protos;
       drop(frame, "ip", "unknown protocol");
+      send_destination_unreachable(ip, wire::kIcmpProtocolUnreachable);
       break;
   }
 }
