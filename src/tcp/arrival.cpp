@@ -244,7 +244,10 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
   } else if (before(seg.ack, snd_una_)) {
     ++ctx_->counters.tcp.old_ack;  // an old duplicate: ignore the ACK field
   }
-  if (state_ != State::SynReceived) update_send_window(seg);
+  // The window is updated only for SND.UNA =< SEG.ACK =< SND.NXT (3.10.7.4 fifth). An
+  // older ACK says nothing current about the window; forged in the window (RFC 5961 §5) it
+  // could close it to zero and, moving SND.WL1 ahead, keep every real update out for good.
+  if (state_ != State::SynReceived && !before(seg.ack, snd_una_)) update_send_window(seg);
 
   const bool fin_acked = fin_queued_ && snd_una_ == *fin_seq() + 1;
   switch (state_) {
