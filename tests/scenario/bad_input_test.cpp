@@ -29,21 +29,44 @@ constexpr std::uint16_t kClosedPort = 81;
 constexpr std::size_t kTransferBytes = 1'000'000;
 
 // Every counter of a drop, a reply or an effect on a connection, by name.
-#define SYNACK_WATCHED_COUNTERS(X)                                                                 \
-  X(ip, in_hdr_errors)                                                                             \
-  X(ip, in_bad_checksum)                                                                           \
-  X(ip, in_addr_errors)                                                                            \
-  X(ip, in_unknown_protos)                                                                         \
-  X(ip, in_fragments)                                                                              \
-  X(ip, in_bad_source) X(tcp, malformed) X(tcp, bad_checksum) X(tcp, bad_options) X(tcp, no_port)  \
-      X(tcp, out_of_window) X(tcp, bad_ack) X(tcp, old_ack) X(tcp, rst_ignored)                    \
-          X(tcp, syn_dropped) X(tcp, no_ack_flag) X(tcp, bad_flags) X(tcp, in_rsts)                \
-              X(tcp, out_rsts) X(tcp, estab_resets) X(tcp, attempt_fails) X(tcp, passive_opens)    \
-                  X(tcp, active_opens) X(tcp, listen_overflows) X(tcp, out_of_order)               \
-                      X(tcp, timeouts) X(tcp, retrans_segs) X(udp, in_datagrams) X(udp, in_errors) \
-                          X(udp, no_ports) X(icmp, in_errors) X(icmp, in_echos)                    \
-                              X(icmp, out_echo_reps) X(icmp, in_dest_unreachs)                     \
-                                  X(icmp, out_dest_unreachs)
+// clang-format off
+#define SYNACK_WATCHED_COUNTERS(X) \
+  X(ip, in_hdr_errors) \
+  X(ip, in_bad_checksum) \
+  X(ip, in_addr_errors) \
+  X(ip, in_unknown_protos) \
+  X(ip, in_fragments) \
+  X(ip, in_bad_source) \
+  X(tcp, malformed) \
+  X(tcp, bad_checksum) \
+  X(tcp, bad_options) \
+  X(tcp, no_port) \
+  X(tcp, out_of_window) \
+  X(tcp, bad_ack) \
+  X(tcp, old_ack) \
+  X(tcp, rst_ignored) \
+  X(tcp, syn_dropped) \
+  X(tcp, no_ack_flag) \
+  X(tcp, bad_flags) \
+  X(tcp, in_rsts) \
+  X(tcp, out_rsts) \
+  X(tcp, estab_resets) \
+  X(tcp, attempt_fails) \
+  X(tcp, passive_opens) \
+  X(tcp, active_opens) \
+  X(tcp, listen_overflows) \
+  X(tcp, out_of_order) \
+  X(tcp, timeouts) \
+  X(tcp, retrans_segs) \
+  X(udp, in_datagrams) \
+  X(udp, in_errors) \
+  X(udp, no_ports) \
+  X(icmp, in_errors) \
+  X(icmp, in_echos) \
+  X(icmp, out_echo_reps) \
+  X(icmp, in_dest_unreachs) \
+  X(icmp, out_dest_unreachs)
+// clang-format on
 
 using CounterDeltas = std::map<std::string, std::uint64_t>;
 
