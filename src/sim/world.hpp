@@ -33,6 +33,9 @@ class World {
 
   // A host with its own stack; the stack's secret is drawn from the world's seed.
   Host& add_host(Ipv4Address address, std::size_t mtu = 1500);
+  // A host with a config of the test's own (an ephemeral port range, ...); a secret left
+  // at the default is drawn from the seed as above.
+  Host& add_host(const StackConfig& config, std::size_t mtu = 1500);
 
   Network& net() { return net_; }
   Instant now() const { return net_.now(); }

@@ -53,6 +53,7 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, dsacks_sent);
   SYNACK_COUNTER(tcp, dsacks_received);
   SYNACK_COUNTER(tcp, spurious_recoveries);
+  SYNACK_COUNTER(tcp, bad_flags);
   SYNACK_COUNTER(udp, in_datagrams);
   SYNACK_COUNTER(udp, out_datagrams);
   SYNACK_COUNTER(udp, no_ports);

@@ -46,7 +46,8 @@ struct TcpCounters {
   std::uint64_t out_of_order = 0;      // data or FIN past RCV.NXT
   std::uint64_t timeouts = 0;          // retransmission timer expirations
   std::uint64_t time_wait_reused = 0;  // a new SYN accepted in TIME_WAIT (RFC 6191)
-  std::uint64_t no_ack_flag = 0;       // segment without ACK in a synchronized state
+  std::uint64_t no_ack_flag = 0;       // segment without ACK where one is required
+  std::uint64_t bad_flags = 0;         // SYN+FIN in LISTEN: dropped, as Linux does
   std::uint64_t dup_acks = 0;          // duplicate ACKs received (RFC 5681 §2)
   std::uint64_t fast_retransmits = 0;  // recoveries entered by duplicate ACKs or SACK
   std::uint64_t sack_recoveries = 0;   // of those, recoveries driven by the scoreboard

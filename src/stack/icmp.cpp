@@ -1,5 +1,6 @@
-// ICMP (RFC 792): echo requests answered, port unreachable sent for closed UDP ports and
-// delivered as connection_refused to a connected UDP socket (RFC 1122 §4.1.3.3).
+// ICMP (RFC 792): echo requests answered; destination unreachable sent for closed UDP
+// ports (port) and for transports we do not have (protocol); a port unreachable received
+// is delivered as connection_refused to a connected UDP socket (RFC 1122 §4.1.3.3).
 #include <algorithm>
 
 #include "stack/stack_impl.hpp"
@@ -12,12 +13,16 @@ constexpr std::size_t kIp = 20;
 }
 
 void Stack::Impl::send_port_unreachable(const wire::Ipv4View& ip) {
-  const std::size_t len =
-      wire::write_icmp_destination_unreachable(wire::MutableBytes(tx.data() + kIp, tx.size() - kIp),
-                                               wire::kIcmpPortUnreachable, ip.packet());
+  send_destination_unreachable(ip, wire::kIcmpPortUnreachable);
+}
+
+void Stack::Impl::send_destination_unreachable(const wire::Ipv4View& ip, std::uint8_t code) {
+  const std::size_t len = wire::write_icmp_destination_unreachable(
+      wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), code, ip.packet());
   if (len == 0) return;
   ++counters.icmp.out_dest_unreachs;
-  send_ip(ip.src(), wire::kIcmp, len, "port unreachable");
+  send_ip(ip.src(), wire::kIcmp, len,
+          code == wire::kIcmpPortUnreachable ? "port unreachable" : "protocol unreachable");
 }
 
 void Stack::Impl::icmp_input(const wire::Ipv4View& ip) {

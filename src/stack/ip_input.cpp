@@ -1,6 +1,7 @@
 // IPv4 input (RFC 791, RFC 1122 §3.2.1): validate, check it is for us, hand it to TCP,
 // UDP or ICMP. Every drop is counted with its reason and shown to the trace.
 #include "stack/stack_impl.hpp"
+#include "wire/icmp.hpp"
 
 namespace synack {
 
@@ -28,9 +29,11 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
     return;
   }
   const Ipv4Address src = ip.src();
-  // RFC 1122 §3.2.1.3: a source that is broadcast, multicast, unspecified or our own
-  // address (a LAND attack) is never a real peer.
-  if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src == config.address) {
+  // RFC 1122 §3.2.1.3: a source that is broadcast, multicast, unspecified, loopback (127/8
+  // "MUST NOT appear outside a host") or our own address (a LAND attack) is never a real
+  // peer, and such a datagram MUST be silently discarded.
+  if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src.is_loopback() ||
+      src == config.address) {
     ++counters.ip.in_bad_source;
     drop(frame, "ip", "bad source address");
     return;
@@ -55,8 +58,11 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
       icmp_input(ip);
       break;
     default:
+      // RFC 1122 §3.2.2.1: a host SHOULD answer a transport it lacks with protocol
+      // unreachable (as Linux does). Sources that may not be answered were dropped above.
       ++counters.ip.in_unknown_protos;
       drop(frame, "ip", "unknown protocol");
+      send_destination_unreachable(ip, wire::kIcmpProtocolUnreachable);
       break;
   }
 }

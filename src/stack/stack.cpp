@@ -189,7 +189,9 @@ std::error_code Stack::bind(SocketId id, Endpoint local) {
     if (!ec) s.udp_ports[local.port] = id;
   }
   if (!ec) {
-    sl->local = {s.config.address, local.port};
+    // The address as given: a socket bound to the wildcard reports 0.0.0.0 from
+    // getsockname() until connect() settles its local address (POSIX, as Linux).
+    sl->local = {local.address, local.port};
     sl->bound = true;
   }
   trace_api(s, id, "bind", local.to_string(), ec);
@@ -262,7 +264,10 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind == SocketSlot::Kind::udp) {
     if (!sl->bound) ec = bind(id, Endpoint{});
-    if (!ec) sl->remote = remote;
+    if (!ec) {
+      sl->remote = remote;
+      sl->local.address = s.config.address;  // connected: the source address is settled
+    }
     trace_api(s, id, "connect", remote.to_string(), ec);
     return ec;
   }
@@ -290,6 +295,7 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
       ec = err(std::errc::address_in_use);
     }
     if (!ec) {
+      sl->local = tuple.local;  // bound to the wildcard before: now our address
       auto c = tcp::Connection::active_open(s.ctx, sl->tcp, tuple, s.isn(tuple), s.clock.now());
       sl->conn = s.add_connection(std::move(c), id, -1);
       ec = err(std::errc::operation_in_progress);

@@ -133,6 +133,8 @@ struct Stack::Impl final : link::FrameSink {
   void udp_input(const wire::Ipv4View& ip);
   void icmp_input(const wire::Ipv4View& ip);
   void send_port_unreachable(const wire::Ipv4View& ip);
+  // ICMP destination unreachable with `code` about the datagram `ip`.
+  void send_destination_unreachable(const wire::Ipv4View& ip, std::uint8_t code);
   std::error_code udp_send(SocketSlot& s, std::span<const std::uint8_t> data, Endpoint to);
 };
 

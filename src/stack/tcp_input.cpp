@@ -121,9 +121,21 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
     send_reset_for(tuple, seg, "ACK in LISTEN: RST");
     return;
   }
+  // fourth (taken first, as it only drops): a segment with neither SYN nor ACK has no
+  // business here: every segment but the opening SYN must carry an ACK.
+  if (!seg.has(TcpFlags::syn)) {
+    ++counters.tcp.no_ack_flag;
+    return;
+  }
   // third: a SYN makes a child in SYN_RECEIVED, if both queues have room. Like Linux
   // without SYN cookies, a SYN that finds either queue full is dropped: the client retries.
-  if (!seg.has(TcpFlags::syn)) return;  // fourth: anything else is dropped
+  // SYN+FIN: RFC 9293 would take the SYN and then the FIN in SYN_RECEIVED, but no real
+  // opener sends both at once and port scanners do; like Linux (since 3.5) and FreeBSD
+  // (net.inet.tcp.drop_synfin), drop it and count it.
+  if (seg.has(TcpFlags::fin)) {
+    ++counters.tcp.bad_flags;
+    return;
+  }
   SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
   Listener& l = *ls.listener;
   const auto limit = static_cast<std::size_t>(l.backlog);

@@ -27,28 +27,27 @@ void Stack::Impl::udp_input(const wire::Ipv4View& ip) {
     drop(ip.packet(), "udp", "bad checksum");
     return;
   }
+  const Endpoint from{ip.src(), parsed->src_port()};
   const auto it = udp_ports.find(parsed->dst_port());
-  if (it == udp_ports.end()) {
+  SocketSlot* s = it == udp_ports.end() ? nullptr : &sockets[static_cast<std::size_t>(it->second)];
+  // A connected socket takes datagrams from its peer only. As on Linux, whose socket
+  // lookup does not match a connected socket for another source, a datagram no socket
+  // takes is one to a closed port: counted, and answered with port unreachable.
+  if (!s || (s->remote && *s->remote != from)) {
     ++counters.udp.no_ports;
-    drop(ip.packet(), "udp", "no socket on port");
+    drop(ip.packet(), "udp", s ? "not from the connected peer" : "no socket on port");
     send_port_unreachable(ip);
     return;
   }
-  SocketSlot& s = sockets[static_cast<std::size_t>(it->second)];
-  const Endpoint from{ip.src(), parsed->src_port()};
-  if (s.remote && *s.remote != from) {
-    drop(ip.packet(), "udp", "not from the connected peer");
-    return;
-  }
   const wire::Bytes payload = parsed->payload();
-  if (s.queued_bytes + payload.size() > config.udp_receive_queue) {
+  if (s->queued_bytes + payload.size() > config.udp_receive_queue) {
     ++counters.udp.rcvbuf_errors;
     drop(ip.packet(), "udp", "receive queue full");
     return;
   }
   ++counters.udp.in_datagrams;
-  s.queued_bytes += payload.size();
-  s.datagrams.push_back({from, std::vector<std::uint8_t>(payload.begin(), payload.end())});
+  s->queued_bytes += payload.size();
+  s->datagrams.push_back({from, std::vector<std::uint8_t>(payload.begin(), payload.end())});
 }
 
 std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_t> data,
@@ -58,16 +57,21 @@ std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_
   if (!s.bound) {
     auto port = ephemeral_udp_port();
     if (!port) return err(std::errc::address_in_use);
-    s.local = {config.address, *port};
+    s.local = {Ipv4Address(), *port};  // an implicit bind is to the wildcard, as bind(0)
     s.bound = true;
     udp_ports[*port] = static_cast<SocketId>(&s - sockets.data());
   }
   std::memcpy(tx.data() + kIp + kUdpHeader, data.data(), data.size());
-  const std::size_t len =
-      wire::write_udp_header(wire::MutableBytes(tx.data() + kIp, kUdpHeader + data.size()),
-                             wire::UdpHeader{s.local.port, to.port}, config.address, to.address);
+  const std::size_t length = kUdpHeader + data.size();
+  // write_udp_header returns the header's length (8), not the datagram's: the IP payload
+  // is the whole datagram, header and data.
+  if (wire::write_udp_header(wire::MutableBytes(tx.data() + kIp, length),
+                             wire::UdpHeader{s.local.port, to.port}, config.address,
+                             to.address) != kUdpHeader) {
+    return err(std::errc::message_size);
+  }
   ++counters.udp.out_datagrams;
-  send_ip(to.address, wire::kUdp, len, "sendto()");
+  send_ip(to.address, wire::kUdp, length, "sendto()");
   return {};
 }
 

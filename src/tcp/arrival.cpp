@@ -303,8 +303,14 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     on_new_ack(seg, acked, flight, now);
     if (state_ != State::SynReceived) update_send_window(seg);
   } else {
-    if (before(seg.ack, snd_una_)) ++ctx_->counters.tcp.old_ack;  // an old duplicate
-    if (state_ != State::SynReceived) update_send_window(seg);
+    // The window is updated only for SND.UNA =< SEG.ACK =< SND.NXT (3.10.7.4 fifth). An
+    // older ACK says nothing current about the window; forged in the window (RFC 5961 §5)
+    // it could close it to zero and, moving SND.WL1 ahead, keep every real update out.
+    if (before(seg.ack, snd_una_)) {
+      ++ctx_->counters.tcp.old_ack;  // an old duplicate
+    } else if (state_ != State::SynReceived) {
+      update_send_window(seg);
+    }
     const bool newly_sacked =
         sack_ok_ && scoreboard_.on_sack(seg.options.sacks(), snd_una_, snd_max_);
     // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN,

@@ -86,6 +86,55 @@ std::string read_to_eof(sim::World& world, sim::Host& host, SocketId s, Duration
   return out;
 }
 
+std::string transfer(sim::World& world, sim::Host& writer, SocketId ws, sim::Host& reader,
+                     SocketId rs, const std::string& data, Duration limit) {
+  std::string out;
+  std::size_t off = 0;
+  bool open = true;
+  const auto r = world.run_until(
+      [&] {
+        while (off < data.size()) {
+          std::size_t n = 0;
+          const auto ec =
+              writer.stack.write(ws,
+                                 std::span(reinterpret_cast<const std::uint8_t*>(data.data()) + off,
+                                           data.size() - off),
+                                 n);
+          off += n;
+          if (ec == std::errc::resource_unavailable_try_again || n == 0) break;
+          if (ec) {
+            ADD_FAILURE() << "write: " << ec.message();
+            return true;
+          }
+        }
+        if (open && reader.stack.readiness(rs).readable) open = read_some(reader, rs, out);
+        return out.size() >= data.size() || !open;
+      },
+      limit);
+  EXPECT_TRUE(r.done) << "transfer: " << out.size() << " of " << data.size()
+                      << " bytes arrived within the limit";
+  return out;
+}
+
+::testing::AssertionResult same_bytes(const std::string& got, const std::string& want) {
+  if (got == want) return ::testing::AssertionSuccess();
+  const std::size_t common = std::min(got.size(), want.size());
+  std::size_t at = 0;
+  while (at < common && got[at] == want[at]) ++at;
+  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
+                                       << "; first difference at offset " << at;
+}
+
+std::string pattern(std::size_t size, std::uint32_t seed) {
+  std::string s(size, '\0');
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (std::size_t i = 0; i < size; ++i) {
+    x = x * 1664525u + 1013904223u;  // a plain LCG: any shifted or repeated span shows
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
 bool run_until_no_connections(sim::World& world, std::initializer_list<sim::Host*> hosts,
                               Duration limit) {
   return world

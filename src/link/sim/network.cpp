@@ -19,6 +19,10 @@ void SimLink::send(wire::Bytes frame, Instant now) {
   net_.transmit(index_, frame, now);
 }
 
+void SimLink::send_to_host(std::uint32_t host, wire::Bytes frame, Instant now) {
+  net_.transmit_to(index_, host, frame, now);
+}
+
 std::size_t SimLink::receive(Instant now, link::FrameSink& sink, std::size_t budget) {
   std::size_t n = 0;
   while (n < budget && has_pending(now)) {
@@ -78,8 +82,11 @@ void Network::recycle(std::vector<std::uint8_t>&& buffer) {
 }
 
 void Network::transmit(std::size_t from, wire::Bytes frame, Instant now) {
+  transmit_to(from, destination_of(frame), frame, now);
+}
+
+void Network::transmit_to(std::size_t from, std::uint32_t dst, wire::Bytes frame, Instant now) {
   const std::uint32_t src = links_[from]->address();
-  const std::uint32_t dst = destination_of(frame);
   const auto route = by_address_.find(dst);
   if (route == by_address_.end()) {
     ++no_route_;

@@ -38,6 +38,12 @@ class SimLink final : public link::Link {
   std::size_t receive(Instant now, link::FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return mtu_; }
 
+  // Puts a frame on the wire to the host at `host` whatever its IPv4 header says, as a
+  // link layer addresses a frame to a station: for raw test nodes that send frames no
+  // router would forward (truncated headers, another destination, random bytes). The
+  // path's channel applies as for any frame. No such host: dropped as no_route.
+  void send_to_host(std::uint32_t host, wire::Bytes frame, Instant now);
+
   std::uint32_t address() const { return address_; }
   bool has_pending(Instant now) const { return !rx_.empty() && rx_.front().arrival <= now; }
 
@@ -115,6 +121,7 @@ class Network final : public Clock {
   };
 
   void transmit(std::size_t from, wire::Bytes frame, Instant now);
+  void transmit_to(std::size_t from, std::uint32_t dst, wire::Bytes frame, Instant now);
   void step(Instant t);
   std::vector<std::uint8_t> take_buffer(wire::Bytes frame);
   void recycle(std::vector<std::uint8_t>&& buffer);
