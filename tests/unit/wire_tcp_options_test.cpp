@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/hex.hpp"
+
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -13,32 +15,11 @@
 namespace synack::wire {
 namespace {
 
-std::vector<std::uint8_t> from_hex(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  auto nibble = [](char c) {
-    return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-  };
-  for (std::size_t i = 0; i < hex.size();) {
-    if (hex[i] == ' ') {
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<std::uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-    i += 2;
-  }
-  return out;
-}
+using testing::from_hex;
 
 // Hex in 4-byte words separated by spaces: "020405b4 01030307".
 std::string to_hex_words(Bytes bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i > 0 && i % 4 == 0) out += ' ';
-    out += digits[bytes[i] >> 4];
-    out += digits[bytes[i] & 15];
-  }
-  return out;
+  return testing::to_hex(bytes, 4);
 }
 
 // Writes `options` and returns the hex, checking options_length agrees with what was written.
@@ -144,7 +125,7 @@ void PrintTo(const WrongLength& c, std::ostream* os) {
   *os << c.name;
 }
 
-class TcpOptionsWrongLength : public testing::TestWithParam<WrongLength> {};
+class TcpOptionsWrongLength : public ::testing::TestWithParam<WrongLength> {};
 
 TEST_P(TcpOptionsWrongLength, IsIgnoredAndCountedWhileTheRestDecodes) {
   // The malformed option sits between two good ones: both must still be read.
@@ -161,7 +142,7 @@ TEST_P(TcpOptionsWrongLength, IsIgnoredAndCountedWhileTheRestDecodes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KnownKinds, TcpOptionsWrongLength,
-                         testing::Values(WrongLength{"mss_length_3", "0203 05"},
+                         ::testing::Values(WrongLength{"mss_length_3", "0203 05"},
                                          WrongLength{"mss_length_5", "0205 05b4 00"},
                                          WrongLength{"mss_length_2", "0202"},
                                          WrongLength{"sack_permitted_length_3", "0403 00"},
@@ -169,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(KnownKinds, TcpOptionsWrongLength,
                                          WrongLength{"sack_length_9", "0509 00000001 000000"},
                                          WrongLength{"sack_length_14",
                                                      "050e 00000001 00000002 00000003"}),
-                         [](const testing::TestParamInfo<WrongLength>& param_info) {
+                         [](const ::testing::TestParamInfo<WrongLength>& param_info) {
                            return std::string(param_info.param.name);
                          });
 

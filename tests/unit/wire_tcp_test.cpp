@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/hex.hpp"
+
 #include <array>
 #include <cstdint>
 #include <ostream>
@@ -16,30 +18,10 @@
 namespace synack::wire {
 namespace {
 
-std::vector<std::uint8_t> from_hex(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  auto nibble = [](char c) {
-    return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-  };
-  for (std::size_t i = 0; i < hex.size();) {
-    if (hex[i] == ' ') {
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<std::uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-    i += 2;
-  }
-  return out;
-}
+using testing::from_hex;
 
 std::string to_hex(Bytes bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
+  return testing::to_hex(bytes);
 }
 
 std::vector<std::uint8_t> bytes_of(std::string_view s) {
@@ -440,7 +422,7 @@ constexpr Captured linux_segments[] = {
      "1f92bbd28713bf8f20000001a012fe88fb1c0000020405b40101080a2fef52db0000004d0103030a"},
 };
 
-class LinuxSegment : public testing::TestWithParam<Captured> {};
+class LinuxSegment : public ::testing::TestWithParam<Captured> {};
 
 TEST_P(LinuxSegment, ChecksumVerifies) {
   auto seg = from_hex(GetParam().hex);
@@ -462,8 +444,8 @@ TEST_P(LinuxSegment, RebuildsByteForByteFromTheDecodedFields) {
   EXPECT_EQ(to_hex(Bytes(buf).first(n)), GetParam().hex);
 }
 
-INSTANTIATE_TEST_SUITE_P(Captured, LinuxSegment, testing::ValuesIn(linux_segments),
-                         [](const testing::TestParamInfo<Captured>& param_info) {
+INSTANTIATE_TEST_SUITE_P(Captured, LinuxSegment, ::testing::ValuesIn(linux_segments),
+                         [](const ::testing::TestParamInfo<Captured>& param_info) {
                            return std::string(param_info.param.name);
                          });
 
