@@ -28,19 +28,16 @@ std::uint32_t hash_destination(const SipKey& key, Ipv4Address local, const Endpo
 }
 }  // namespace
 
-std::optional<std::uint16_t> Stack::Impl::ephemeral_tcp_port(const Endpoint& remote) {
+// RFC 6056 Algorithm 3: the search starts at a keyed hash of the destination plus a
+// counter, and takes the first port `usable` accepts.
+template <class Usable>
+std::optional<std::uint16_t> Stack::Impl::ephemeral_port(const Endpoint& remote, Usable&& usable) {
   const std::uint32_t low = config.ephemeral_low;
   const std::uint32_t count = std::uint32_t{config.ephemeral_high} - low + 1;
   const std::uint32_t offset = hash_destination(secret, config.address, remote);
   for (std::uint32_t i = 0; i < count; ++i) {
     const auto port = static_cast<std::uint16_t>(low + (offset + ephemeral_next + i) % count);
-    const auto it = tcp_ports.find(port);
-    bool free = it == tcp_ports.end();
-    if (!free && it->second.sockets == 0 && remote.port != 0) {
-      // Shared with connections only: free if this exact 4-tuple is not in use.
-      free = !demux.contains(FourTuple{{config.address, port}, remote});
-    }
-    if (free) {
+    if (usable(port)) {
       ephemeral_next += i + 1;  // RFC 6056 §3.3.3: the next search starts past this one
       return port;
     }
@@ -48,18 +45,18 @@ std::optional<std::uint16_t> Stack::Impl::ephemeral_tcp_port(const Endpoint& rem
   return std::nullopt;
 }
 
+std::optional<std::uint16_t> Stack::Impl::ephemeral_tcp_port(const Endpoint& remote) {
+  return ephemeral_port(remote, [&](std::uint16_t port) {
+    const auto it = tcp_ports.find(port);
+    if (it == tcp_ports.end()) return true;
+    // Shared with connections only: usable if this exact 4-tuple is not in use.
+    return it->second.sockets == 0 && remote.port != 0 &&
+           !demux.contains(FourTuple{{config.address, port}, remote});
+  });
+}
+
 std::optional<std::uint16_t> Stack::Impl::ephemeral_udp_port() {
-  const std::uint32_t low = config.ephemeral_low;
-  const std::uint32_t count = std::uint32_t{config.ephemeral_high} - low + 1;
-  const std::uint32_t offset = hash_destination(secret, config.address, Endpoint{});
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const auto port = static_cast<std::uint16_t>(low + (offset + ephemeral_next + i) % count);
-    if (!udp_ports.contains(port)) {
-      ephemeral_next += i + 1;
-      return port;
-    }
-  }
-  return std::nullopt;
+  return ephemeral_port(Endpoint{}, [&](std::uint16_t port) { return !udp_ports.contains(port); });
 }
 
 // RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), where M is a

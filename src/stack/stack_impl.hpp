@@ -102,6 +102,8 @@ struct Stack::Impl final : link::FrameSink {
 
   // ports.cpp (RFC 6056) and isn.cpp (RFC 6528)
   bool tcp_port_free_for_bind(std::uint16_t port, bool reuse_addr) const;
+  template <class Usable>
+  std::optional<std::uint16_t> ephemeral_port(const Endpoint& remote, Usable&& usable);
   std::optional<std::uint16_t> ephemeral_tcp_port(const Endpoint& remote);
   std::optional<std::uint16_t> ephemeral_udp_port();
   tcp::Seq isn(const FourTuple& tuple) const;
