@@ -52,8 +52,10 @@ TEST_P(LossyTransfer, TenMegabytesEachWayArriveByteExact) {
 }
 
 sim::ChannelParams path(double loss) {
-  return sim::ChannelParams{.delay = milliseconds(10), .bandwidth_bps = 100'000'000,
-                            .queue_bytes = 512 * 1024, .loss = loss};
+  return sim::ChannelParams{.delay = milliseconds(10),
+                            .bandwidth_bps = 100'000'000,
+                            .queue_bytes = 512 * 1024,
+                            .loss = loss};
 }
 
 sim::ChannelParams with(sim::ChannelParams p, double duplicate, double reorder, double corrupt) {
@@ -67,8 +69,8 @@ sim::ChannelParams with(sim::ChannelParams p, double duplicate, double reorder, 
 // A 10 Mbit/s bottleneck with a queue of only ten full segments: losses come from the
 // queue overflowing, as on a real congested link.
 sim::ChannelParams slow_bottleneck() {
-  return sim::ChannelParams{.delay = milliseconds(20), .bandwidth_bps = 10'000'000,
-                            .queue_bytes = 15'000};
+  return sim::ChannelParams{
+      .delay = milliseconds(20), .bandwidth_bps = 10'000'000, .queue_bytes = 15'000};
 }
 
 INSTANTIATE_TEST_SUITE_P(

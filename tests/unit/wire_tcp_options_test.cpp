@@ -143,13 +143,13 @@ TEST_P(TcpOptionsWrongLength, IsIgnoredAndCountedWhileTheRestDecodes) {
 
 INSTANTIATE_TEST_SUITE_P(KnownKinds, TcpOptionsWrongLength,
                          ::testing::Values(WrongLength{"mss_length_3", "0203 05"},
-                                         WrongLength{"mss_length_5", "0205 05b4 00"},
-                                         WrongLength{"mss_length_2", "0202"},
-                                         WrongLength{"sack_permitted_length_3", "0403 00"},
-                                         WrongLength{"sack_length_2_no_blocks", "0502"},
-                                         WrongLength{"sack_length_9", "0509 00000001 000000"},
-                                         WrongLength{"sack_length_14",
-                                                     "050e 00000001 00000002 00000003"}),
+                                           WrongLength{"mss_length_5", "0205 05b4 00"},
+                                           WrongLength{"mss_length_2", "0202"},
+                                           WrongLength{"sack_permitted_length_3", "0403 00"},
+                                           WrongLength{"sack_length_2_no_blocks", "0502"},
+                                           WrongLength{"sack_length_9", "0509 00000001 000000"},
+                                           WrongLength{"sack_length_14",
+                                                       "050e 00000001 00000002 00000003"}),
                          [](const ::testing::TestParamInfo<WrongLength>& param_info) {
                            return std::string(param_info.param.name);
                          });
