@@ -64,6 +64,19 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, LadderGolden,
                            return n;
                          });
 
+TEST(Readme, OpensWithTheHandshakeLadder) {
+  // The README shows a newcomer what synack is: it must be what the demo draws today.
+  const std::string readme = read_file(std::string(SYNACK_GOLDEN_DIR) + "/../../README.md");
+  const auto start = readme.find("```\n");
+  ASSERT_NE(start, std::string::npos);
+  const auto end = readme.find("```", start + 4);
+  ASSERT_NE(end, std::string::npos);
+  const std::string shown = readme.substr(start + 4, end - start - 4);
+  const std::string drawn = demo_output("handshake");
+  EXPECT_EQ(shown, drawn.substr(0, drawn.find("\n\n") + 1))
+      << "update the README's opening ladder from tests/golden/handshake.txt";
+}
+
 // Display columns of a line of UTF-8: every glyph the ladder draws is one column wide.
 std::size_t columns(const std::string& line) {
   std::size_t n = 0;
