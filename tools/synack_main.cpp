@@ -3,8 +3,9 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "tools/demo.hpp"
 #include "tools/scenarios.hpp"
@@ -16,44 +17,55 @@ int main(int argc, char** argv) {
 
   synack::tools::DemoOptions demo;
   double delay_ms = 5;
+  std::string colour = "auto";
   CLI::App* cmd = app.add_subcommand(
-      "demo",
-      "Plays a TCP scenario between two simulated hosts and prints it as a ladder diagram:\n"
-      "every segment, state, socket call and timer, in virtual time. Without a scenario it\n"
-      "plays the classic flow: listen, connect, request, response, close, TIME_WAIT.");
-  std::string names;
-  for (const auto& sc : synack::tools::scenarios())
-    names += (names.empty() ? "" : ", ") + std::string(sc.name);
-  cmd->add_option("scenario", demo.scenario, "The scenario to play (--list): " + names)
+      "demo", "Plays a TCP scenario between two simulated hosts and draws it as a ladder");
+  std::ostringstream list;
+  synack::tools::list_scenarios(list);
+  cmd->footer(
+      "\nEvery segment, state, socket call and timer, in virtual time. Without a scenario it\n"
+      "plays the classic flow: listen, connect, request, response, close, TIME_WAIT.\n\n"
+      "Scenarios:\n" +
+      list.str());
+  cmd->add_option("scenario", demo.scenario, "The scenario to play (listed below)")
+      ->type_name("NAME")
       ->capture_default_str();
   cmd->add_flag("--list", demo.list, "Names the scenarios, one line each, and exits");
   cmd->add_option("--loss", demo.scene.loss, "Probability each frame is lost, both ways")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.0, 1.0))
+      ->type_name("P");
   cmd->add_option("--reorder", demo.scene.reorder,
-                  "Probability each frame is held back 10 ms, so others overtake it")
-      ->check(CLI::Range(0.0, 1.0));
+                  "Probability each frame is held back 10 ms, so later ones overtake it")
+      ->check(CLI::Range(0.0, 1.0))
+      ->type_name("P");
   cmd->add_option("--delay", delay_ms, "One-way delay in milliseconds")
       ->check(CLI::Range(0.0, 10000.0))
+      ->type_name("MS")
       ->capture_default_str();
-  cmd->add_option("--seed", demo.scene.seed, "Seed of the simulation (same seed, same run)")
+  cmd->add_option("--seed", demo.scene.seed, "Seed of the simulation: same seed, same run")
+      ->type_name("N")
       ->capture_default_str();
-  cmd->add_option("--pcap", demo.pcap_dir, "Writes DIR/client.pcap and DIR/server.pcap");
-  cmd->add_option("--svg", demo.svg_file, "Writes the ladder as an SVG picture to FILE");
-  cmd->add_option("--json", demo.json_file, "Writes every event as a JSON line to FILE");
+  cmd->add_option("--pcap", demo.pcap_dir, "Writes DIR/client.pcap and DIR/server.pcap")
+      ->type_name("DIR");
+  cmd->add_option("--svg", demo.svg_file, "Writes the ladder as an SVG picture")->type_name("FILE");
+  cmd->add_option("--json", demo.json_file, "Writes every event as a line of JSON")
+      ->type_name("FILE");
   cmd->add_flag("--absolute-seq", demo.absolute_seq,
                 "Shows raw sequence numbers, not relative to each side's ISN");
-  const std::map<std::string, ColourMode> colours{{"auto", ColourMode::automatic},
-                                                  {"always", ColourMode::always},
-                                                  {"never", ColourMode::never}};
-  cmd->add_option("--color", demo.colour, "ANSI colour: auto (when a terminal), always, never")
-      ->transform(CLI::CheckedTransformer(colours, CLI::ignore_case))
-      ->default_str("auto");
+  cmd->add_option("--color", colour, "ANSI colour: auto (when stdout is a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN")
+      ->capture_default_str();
   cmd->add_option("--width", demo.width, "Columns of text for the ladder")
       ->check(CLI::Range(60, 400))
+      ->type_name("N")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   demo.scene.delay = synack::nanoseconds(static_cast<std::int64_t>(delay_ms * 1e6));
+  demo.colour = colour == "always"  ? ColourMode::always
+                : colour == "never" ? ColourMode::never
+                                    : ColourMode::automatic;
   // NO_COLOR (no-color.org) turns automatic colour off.
   const bool terminal = isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
   return synack::tools::run_demo(demo, std::cout, std::cerr, terminal);
