@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <numbers>
 #include <vector>
 
@@ -63,7 +64,7 @@ std::string ms_text(Instant at) {
 
 std::string gap_text(Duration d) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f s later", static_cast<double>(d.count()) / 1e9);
+  std::snprintf(buf, sizeof buf, "+%.3f s", static_cast<double>(d.count()) / 1e9);
   return buf;
 }
 
@@ -136,7 +137,9 @@ class Svg {
     std::optional<Instant> last;
     for (const LadderStep& s : m_.steps) {
       if (last) {
-        y += kLine;
+        // An arrow's label stands above it: leave it room below the step before. Arrival
+        // steps take as much room as sends, so the arrows of a burst run parallel.
+        y += kLine + (s.kind == LadderStep::Kind::note ? 0 : 9);
         if (s.at != *last) y += pause_space(s.at - *last);
         if (s.at - *last >= kBreak)
           breaks_.push_back({y - pause_space(s.at - *last) / 2, s.at - *last});
@@ -151,6 +154,20 @@ class Svg {
           send_y_[s.index] = y;
           break;
         case LadderStep::Kind::arrive:
+          // A packet lost before this one on the same path would have landed just
+          // before it: keep its slot, so the burst's arrows stay parallel.
+          for (std::size_t k = s.index; k-- > 0;) {
+            const LadderArrow& lost = m_.arrows[k];
+            if (lost.from != m_.arrows[s.index].from || lost.to != m_.arrows[s.index].to) continue;
+            if (lost.link_drop.empty() || lost_y_.contains(k)) break;
+            lost_y_[k] = -1;
+          }
+          for (auto& [k, ly] : lost_y_) {
+            if (ly < 0) {
+              ly = y;
+              y += kLine + 9;
+            }
+          }
           arrive_y_[s.index] = y;
           break;
       }
@@ -194,6 +211,21 @@ class Svg {
     }
   }
 
+  // How far down a packet that never arrived would have gone: as far as the nearest one
+  // sent the same way that did arrive, so it runs parallel to its neighbours.
+  double usual_drop(std::size_t i) const {
+    const LadderArrow& a = m_.arrows[i];
+    for (std::size_t d = 1; d < m_.arrows.size(); ++d) {
+      for (const std::size_t j : {i - d, i + d}) {  // i - d wraps past 0 to a huge index
+        if (j < m_.arrows.size() && m_.arrows[j].from == a.from && m_.arrows[j].to == a.to &&
+            arrive_y_[j] >= 0) {
+          return arrive_y_[j] - send_y_[j];
+        }
+      }
+    }
+    return kLine + pause_space(milliseconds(5));
+  }
+
   void arrow(std::size_t i) {
     const LadderArrow& a = m_.arrows[i];
     const bool dropped = !a.link_drop.empty();
@@ -201,8 +233,12 @@ class Svg {
     const char* colour = bad ? kBad : (x(a.to) >= x(a.from) ? kRight : kLeft);
     const double x1 = x(a.from), y1 = send_y_[i];
     double x2 = x(a.to);
-    // A hop's usual slope, for a packet that never arrived.
-    double y2 = arrive_y_[i] >= 0 ? arrive_y_[i] : y1 + kLine + pause_space(milliseconds(5));
+    double y2 = arrive_y_[i] >= 0     ? arrive_y_[i]
+                : lost_y_.contains(i) ? lost_y_.at(i)
+                                      : y1 + usual_drop(i);
+    // The label runs along the whole path, even past where a lost packet died, so that
+    // it stands parallel to its neighbours' labels.
+    const double full_x = x2, full_y = y2;
     if (dropped) {
       x2 = x1 + (x2 - x1) * kDroppedAt;
       y2 = y1 + (y2 - y1) * kDroppedAt;
@@ -230,21 +266,30 @@ class Svg {
     }
     std::vector<std::string> words = a.label;
     if (!a.cause.empty()) words.push_back("[" + a.cause + "]");
+
     if (dropped) words.push_back("[dropped by link: " + a.link_drop + "]");
     if (!a.stack_drop.empty()) words.push_back("[dropped by " + a.stack_drop + "]");
-    // Along the arrow, above it; what does not fit goes on a second line below it.
-    const auto fits = static_cast<std::size_t>(std::max(10.0, (len - 30) / kCharWidth));
+    // Along the arrow, above it; what does not fit goes on a second line below it. A
+    // payload preview goes first when room is short.
+    const double label_dx = full_x - x1, label_dy = full_y - y1;
+    const double label_len = std::hypot(label_dx, label_dy);
+    const auto fits = static_cast<std::size_t>(std::max(10.0, (label_len - 30) / kCharWidth));
+    if (join(words, 0, words.size()).size() > fits) {
+      std::erase_if(words, [](const std::string& w) { return w.starts_with("\""); });
+    }
     std::size_t split = words.size();
     while (split > 1 && join(words, 0, split).size() > fits) --split;
-    const double angle = std::atan2(dy, dx) * 180 / std::numbers::pi;
-    const bool flip = dx < 0;  // keep text upright on leftward arrows
-    const double mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
-    out_ << "<g transform=\"translate(" << num(mx) << "," << num(my) << ") rotate("
+    const double angle = std::atan2(label_dy, label_dx) * 180 / std::numbers::pi;
+    const bool flip = label_dx < 0;  // keep text upright on leftward arrows
+    // Anchored near the sender, where the arrows of a burst are still a step apart.
+    const double lx = x1 + 24 * label_dx / label_len, ly = y1 + 24 * label_dy / label_len;
+    const char* anchor = flip ? "end" : "start";
+    out_ << "<g transform=\"translate(" << num(lx) << "," << num(ly) << ") rotate("
          << num(flip ? angle - 180 : angle) << ")\">";
-    out_ << "<text x=\"0\" y=\"-5\" text-anchor=\"middle\" fill=\"" << colour << "\">"
+    out_ << "<text x=\"0\" y=\"-5\" text-anchor=\"" << anchor << "\" fill=\"" << colour << "\">"
          << xml_escape(join(words, 0, split)) << "</text>";
     if (split < words.size()) {
-      out_ << "<text x=\"0\" y=\"13\" text-anchor=\"middle\" fill=\"" << colour << "\">"
+      out_ << "<text x=\"0\" y=\"13\" text-anchor=\"" << anchor << "\" fill=\"" << colour << "\">"
            << xml_escape(join(words, split, words.size())) << "</text>";
     }
     out_ << "</g></g>\n";
@@ -275,6 +320,7 @@ class Svg {
   const SvgLadderOptions& o_;
   std::ostream& out_;
   std::vector<double> send_y_, arrive_y_;
+  std::map<std::size_t, double> lost_y_;  // where lost packets would have arrived
   std::vector<Placed> notes_;
   std::vector<std::pair<double, Instant>> time_marks_;
   std::vector<std::pair<double, Duration>> breaks_;
