@@ -8,6 +8,9 @@ packages=(
   libgtest-dev libgmock-dev      # unit, scenario and raw-peer tests
   libbenchmark-dev               # micro benchmarks
   clang-format                   # the format check in the test command
+  libcli11-dev                   # the `synack` tool's command line (header-only)
+  tshark                         # reads back the pcap files the tests write
+  libxml2-utils                  # xmllint: the SVG ladder parses as XML
 )
 
 missing=()
@@ -18,6 +21,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # tshark's package asks whether non-root users may capture; the default (no) is fine.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -1,96 +1,117 @@
-// `synack demo`: the classic TCP flow on the simulator, two hosts, printed event by event.
-#include <cstring>
-#include <iostream>
-#include <string>
+#include "tools/demo.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <vector>
 
-#include "sim/world.hpp"
 #include "stack/counters.hpp"
-#include "tools/commands.hpp"
-#include "trace/event_log.hpp"
+#include "tools/scenarios.hpp"
+#include "trace/json_lines.hpp"
+#include "trace/ladder_model.hpp"
+#include "trace/ladder_svg.hpp"
+#include "trace/ladder_text.hpp"
+#include "trace/pcap_writer.hpp"
+#include "trace/tee.hpp"
 
 namespace synack::tools {
 namespace {
 
-constexpr Ipv4Address kClient{198, 18, 0, 1};
-constexpr Ipv4Address kServer{198, 18, 0, 2};
+// The files asked for on the command line, each with its sink.
+struct Outputs {
+  trace::Tee tee;
+  std::ofstream json_file;
+  std::unique_ptr<trace::JsonLines> json;
+  std::vector<std::unique_ptr<std::ofstream>> pcap_files;
+  std::vector<std::unique_ptr<trace::PcapSink>> pcaps;
 
-void usage(std::ostream& os) {
-  os << "usage: synack demo [--help]\n\n"
-        "Runs the classic TCP flow between two simulated hosts and prints every step:\n"
-        "server socket/bind/listen/accept, client socket/connect, the three-way handshake,\n"
-        "a request and a response, the four-way close, and TIME_WAIT expiring after 2*MSL.\n";
-}
+  bool open(const DemoOptions& o, std::ostream& err) {
+    if (!o.json_file.empty()) {
+      json_file.open(o.json_file);
+      if (!json_file) {
+        err << "synack demo: cannot write " << o.json_file << "\n";
+        return false;
+      }
+      json = std::make_unique<trace::JsonLines>(json_file);
+      tee.add(*json);
+    }
+    if (!o.pcap_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(o.pcap_dir, ec);
+      for (const auto& [name, address] :
+           {std::pair{"client", kClientAddress}, std::pair{"server", kServerAddress}}) {
+        const auto path = std::filesystem::path(o.pcap_dir) / (std::string(name) + ".pcap");
+        auto& file =
+            pcap_files.emplace_back(std::make_unique<std::ofstream>(path, std::ios::binary));
+        if (!*file) {
+          err << "synack demo: cannot write " << path.string() << "\n";
+          return false;
+        }
+        pcaps.push_back(std::make_unique<trace::PcapSink>(*file, address));
+        tee.add(*pcaps.back());
+      }
+    }
+    return true;
+  }
+};
 
-std::span<const std::uint8_t> bytes(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+std::string counters_line(const char* name, const Counters& c) {
+  return std::string(name) + ": " + std::to_string(c.tcp.out_segs + c.udp.out_datagrams) +
+         " sent, " + std::to_string(c.tcp.retrans_segs) + " retransmitted, " +
+         std::to_string(c.tcp.out_rsts) + " RST";
 }
 
 }  // namespace
 
-int demo(const std::vector<std::string>& args) {
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      usage(std::cout);
-      return 0;
-    }
-    std::cerr << "synack demo: unknown option '" << a << "'\n";
-    usage(std::cerr);
+void list_scenarios(std::ostream& out) {
+  for (const Scenario& sc : scenarios()) {
+    std::string name(sc.name);
+    name.resize(std::max<std::size_t>(name.size() + 2, 20), ' ');
+    out << name << sc.summary << "\n";
+  }
+}
+
+int run_demo(const DemoOptions& o, std::ostream& out, std::ostream& err, bool terminal) {
+  if (o.list) {
+    list_scenarios(out);
+    return 0;
+  }
+  const Scenario* scenario = find_scenario(o.scenario);
+  if (!scenario) {
+    err << "synack demo: no scenario named '" << o.scenario << "' (synack demo --list)\n";
     return 2;
   }
+  Outputs outputs;
+  if (!outputs.open(o, err)) return 2;
 
-  sim::World world(1, sim::ChannelParams{.delay = milliseconds(5)});
-  sim::Host& client = world.add_host(kClient);
-  sim::Host& server = world.add_host(kServer);
-  trace::EventLog log(std::cout);
-  client.stack.set_trace(&log);
-  server.stack.set_trace(&log);
+  Scene scene(o.scene, &outputs.tee);
+  scenario->play(scene);
 
-  SocketId listener = -1, conn = -1, accepted = -1;
-  server.stack.tcp_socket(listener);
-  server.stack.bind(listener, {Ipv4Address(), 80});
-  server.stack.listen(listener, 128);
-  client.stack.tcp_socket(conn);
-  client.stack.connect(conn, {kServer, 80});
-
-  auto run = [&](const std::function<bool()>& done, Duration limit, const char* what) {
-    if (!world.run_until(done, limit).done) {
-      std::cerr << "synack demo: " << what << " did not happen in time\n";
-      return false;
+  const trace::LadderModel model =
+      trace::build_ladder(scene.recording, {.absolute_seq = o.absolute_seq});
+  trace::TextLadderOptions text;
+  text.width = o.width;
+  text.colour = o.colour == ColourMode::always || (o.colour == ColourMode::automatic && terminal);
+  render_text_ladder(model, text, out);
+  if (!o.svg_file.empty()) {
+    std::ofstream svg(o.svg_file);
+    trace::render_svg_ladder(model, {.title = "synack demo " + o.scenario}, svg);
+    if (!svg) {
+      err << "synack demo: cannot write " << o.svg_file << "\n";
+      return 2;
     }
-    return true;
-  };
-  if (!run([&] { return !server.stack.accept(listener, accepted); }, seconds(5), "accept")) {
-    return 1;
   }
 
-  const std::string request = "GET / HTTP/1.1\r\nHost: synack\r\n\r\n";
-  std::size_t n = 0;
-  client.stack.write(conn, bytes(request), n);
-  std::vector<std::uint8_t> buf(4096);
-  std::size_t got = 0;
-  if (!run([&] { return !server.stack.read(accepted, buf, got) && got > 0; }, seconds(5),
-           "the request")) {
-    return 1;
+  out << "\n"
+      << counters_line("client", scene.client.stack.counters()) << "; "
+      << counters_line("server", scene.server.stack.counters()) << "\n";
+  if (scene.ok()) {
+    out << o.scenario << ": " << scene.outcome() << "\n";
+    return 0;
   }
-  const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
-  server.stack.write(accepted, bytes(response), n);
-  if (!run([&] { return !client.stack.read(conn, buf, got) && got > 0; }, seconds(5),
-           "the response")) {
-    return 1;
-  }
-  client.stack.close(conn);
-  if (!run([&] { return !server.stack.read(accepted, buf, got) && got == 0; }, seconds(5),
-           "EOF at the server")) {
-    return 1;
-  }
-  server.stack.close(accepted);
-  if (!run([&] { return client.stack.connection_count() + server.stack.connection_count() == 0; },
-           seconds(120), "the end of TIME_WAIT")) {
-    return 1;
-  }
-  std::cout << "\nclient counters:\n" << to_text(client.stack.counters());
-  return 0;
+  for (const std::string& f : scene.failures())
+    err << "synack demo " << o.scenario << ": " << f << "\n";
+  return 1;
 }
 
 }  // namespace synack::tools

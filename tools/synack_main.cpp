@@ -1,34 +1,93 @@
-// `synack`: the command-line tool. Subcommands: demo.
+// `synack`: the command-line tool. Subcommands: demo, soak.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "tools/commands.hpp"
-
-namespace {
-void usage(std::ostream& os) {
-  os << "usage: synack <command> [options]\n\n"
-        "commands:\n"
-        "  demo    the classic TCP flow on the simulator, step by step\n"
-        "  soak    random faults and application behaviour over many seeds\n\n"
-        "synack <command> --help tells more.\n";
-}
-}  // namespace
+#include "tools/demo.hpp"
+#include "tools/scenarios.hpp"
+#include "tools/soak.hpp"
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    usage(std::cerr);
-    return 2;
+  using synack::tools::ColourMode;
+  CLI::App app{"synack: a user-space TCP/IP stack you can watch, step by step"};
+  app.require_subcommand(1);
+
+  synack::tools::DemoOptions demo;
+  double delay_ms = 5;
+  std::string colour = "auto";
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "Plays a TCP scenario between two simulated hosts and draws it as a ladder");
+  std::ostringstream list;
+  synack::tools::list_scenarios(list);
+  cmd->footer(
+      "\nEvery segment, state, socket call and timer, in virtual time. Without a scenario it\n"
+      "plays the classic flow: listen, connect, request, response, close, TIME_WAIT.\n\n"
+      "Scenarios:\n" +
+      list.str());
+  cmd->add_option("scenario", demo.scenario, "The scenario to play (listed below)")
+      ->type_name("NAME")
+      ->capture_default_str();
+  cmd->add_flag("--list", demo.list, "Names the scenarios, one line each, and exits");
+  cmd->add_option("--loss", demo.scene.loss, "Probability each frame is lost, both ways")
+      ->check(CLI::Range(0.0, 1.0))
+      ->type_name("P");
+  cmd->add_option("--reorder", demo.scene.reorder,
+                  "Probability each frame is held back 10 ms, so later ones overtake it")
+      ->check(CLI::Range(0.0, 1.0))
+      ->type_name("P");
+  cmd->add_option("--delay", delay_ms, "One-way delay in milliseconds")
+      ->check(CLI::Range(0.0, 10000.0))
+      ->type_name("MS")
+      ->capture_default_str();
+  cmd->add_option("--seed", demo.scene.seed, "Seed of the simulation: same seed, same run")
+      ->type_name("N")
+      ->capture_default_str();
+  cmd->add_option("--pcap", demo.pcap_dir, "Writes DIR/client.pcap and DIR/server.pcap")
+      ->type_name("DIR");
+  cmd->add_option("--svg", demo.svg_file, "Writes the ladder as an SVG picture")->type_name("FILE");
+  cmd->add_option("--json", demo.json_file, "Writes every event as a line of JSON")
+      ->type_name("FILE");
+  cmd->add_flag("--absolute-seq", demo.absolute_seq,
+                "Shows raw sequence numbers, not relative to each side's ISN");
+  cmd->add_option("--color", colour, "ANSI colour: auto (when stdout is a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN")
+      ->capture_default_str();
+  cmd->add_option("--width", demo.width, "Columns of text for the ladder")
+      ->check(CLI::Range(60, 400))
+      ->type_name("N")
+      ->capture_default_str();
+
+  synack::tools::SoakOptions soak;
+  std::uint64_t replay_seed = 0;
+  CLI::App* soak_cmd = app.add_subcommand(
+      "soak", "Random faults and application behaviour over many seeds, checked byte by byte");
+  soak_cmd->footer(
+      "\nEach seed draws a fault mix (loss, duplication, reordering, corruption, delay,\n"
+      "bandwidth) and what the applications do (write sizes, read pauses, half-closes,\n"
+      "aborts), then checks exact delivery, clean endings and that nothing is left behind.\n"
+      "A failure prints its seed; --seed S replays it.");
+  soak_cmd->add_option("--seeds", soak.seeds, "How many seeds to run")->capture_default_str();
+  soak_cmd->add_option("--first", soak.first, "The first seed")->capture_default_str();
+  soak_cmd->add_option("--seed", replay_seed, "Runs only this seed, verbosely")->type_name("S");
+  soak_cmd->add_flag("--verbose,-v", soak.verbose, "A line for every seed");
+  soak_cmd->add_option("--trace", soak.trace_file, "Writes the event log of the run to FILE")
+      ->type_name("FILE");
+
+  CLI11_PARSE(app, argc, argv);
+  if (soak_cmd->parsed()) {
+    if (replay_seed != 0) soak = {replay_seed, 1, true, soak.trace_file};
+    return synack::tools::run_soak_command(soak, std::cout);
   }
-  const std::string command = argv[1];
-  const std::vector<std::string> args(argv + 2, argv + argc);
-  if (command == "demo") return synack::tools::demo(args);
-  if (command == "soak") return synack::tools::soak(args);
-  if (command == "--help" || command == "-h" || command == "help") {
-    usage(std::cout);
-    return 0;
-  }
-  std::cerr << "synack: unknown command '" << command << "'\n";
-  usage(std::cerr);
-  return 2;
+  demo.scene.delay = synack::nanoseconds(static_cast<std::int64_t>(delay_ms * 1e6));
+  demo.colour = colour == "always"  ? ColourMode::always
+                : colour == "never" ? ColourMode::never
+                                    : ColourMode::automatic;
+  // NO_COLOR (no-color.org) turns automatic colour off.
+  const bool terminal = isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+  return synack::tools::run_demo(demo, std::cout, std::cerr, terminal);
 }

@@ -129,19 +129,21 @@ void Stack::poll(Instant now) {
 
 // --- Sockets ---------------------------------------------------------------------------------
 
-namespace {
 void trace_api(Stack::Impl& s, SocketId id, std::string_view name, std::string detail,
-               std::error_code ec, std::string ok = "= 0") {
+               std::error_code ec, std::string ok) {
   if (!s.trace) return;
   trace::ApiCall call;
   call.socket = id;
   call.name = name;
   call.detail = std::move(detail);
   call.result = ec ? ec.message() : std::move(ok);
-  if (const SocketSlot* sl = s.slot(id)) call.local = sl->local;
+  if (const SocketSlot* sl = s.slot(id)) {
+    call.local = sl->local;
+    // A socket bound to the wildcard lives on this host: the trace places it there.
+    if (call.local.address.is_unspecified()) call.local.address = s.config.address;
+  }
   s.trace->on_api(s.clock.now(), s.config.address, call);
 }
-}  // namespace
 
 std::error_code Stack::tcp_socket(SocketId& out) {
   auto ec = impl_->new_socket(SocketSlot::Kind::tcp, out);
@@ -331,6 +333,7 @@ std::error_code Stack::write(SocketId id, std::span<const std::uint8_t> data, st
     if (!sl->remote) return err(std::errc::destination_address_required);
     auto ec = s.udp_send(*sl, data, *sl->remote);
     if (!ec) n = data.size();
+    trace_api(s, id, "write", std::to_string(data.size()), ec, "= " + std::to_string(n));
     return ec;
   }
   tcp::Connection* c = s.conn_of(id);

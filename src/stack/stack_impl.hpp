@@ -140,4 +140,8 @@ struct Stack::Impl final : link::FrameSink {
   std::error_code udp_send(SocketSlot& s, std::span<const std::uint8_t> data, Endpoint to);
 };
 
+// Reports a socket call to the trace (a no-op without one), placed by its socket's address.
+void trace_api(Stack::Impl& s, SocketId id, std::string_view name, std::string detail,
+               std::error_code ec, std::string ok = "= 0");
+
 }  // namespace synack

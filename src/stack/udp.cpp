@@ -79,7 +79,10 @@ std::error_code Stack::send_to(SocketId id, std::span<const std::uint8_t> data, 
   SocketSlot* sl = impl_->slot(id);
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind != SocketSlot::Kind::udp) return err(std::errc::operation_not_supported);
-  return impl_->udp_send(*sl, data, to);
+  const auto ec = impl_->udp_send(*sl, data, to);
+  trace_api(*impl_, id, "sendto", std::to_string(data.size()) + ", " + to.to_string(), ec,
+            "= " + std::to_string(data.size()));
+  return ec;
 }
 
 std::error_code Stack::receive_from(SocketId id, std::span<std::uint8_t> out, std::size_t& n,
@@ -95,6 +98,7 @@ std::error_code Stack::receive_from(SocketId id, std::span<std::uint8_t> out, st
   std::copy_n(d.data.begin(), n, out.begin());
   if (truncated) *truncated = d.data.size() > out.size();  // the rest is discarded (MSG_TRUNC)
   if (from) *from = d.from;
+  trace_api(*impl_, id, "recvfrom", d.from.to_string(), {}, "= " + std::to_string(n));
   sl->queued_bytes -= d.data.size();
   sl->datagrams.pop_front();
   return {};
