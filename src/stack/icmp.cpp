@@ -43,6 +43,8 @@ void Stack::Impl::icmp_input(const wire::Ipv4View& ip) {
     send_ip(ip.src(), wire::kIcmp, len, "echo reply");
     return;
   }
+  // Source quench is dropped silently [RFC9293 MUST-55]; no ICMP error aborts a TCP
+  // connection [RFC9293 MUST-56].
   if (icmp.type() != wire::kIcmpDestinationUnreachable) return;
   ++counters.icmp.in_dest_unreachs;
   // The quoted datagram names the socket: our source port, their address and port.

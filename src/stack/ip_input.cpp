@@ -23,6 +23,7 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
     return;
   }
   const wire::Ipv4View& ip = *parsed;
+  // Broadcast and multicast destinations land here too [RFC9293 MUST-57].
   if (ip.dst() != config.address) {
     ++counters.ip.in_addr_errors;
     drop(frame, "ip", "not our address");
@@ -31,7 +32,7 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
   const Ipv4Address src = ip.src();
   // RFC 1122 §3.2.1.3: a source that is broadcast, multicast, unspecified, loopback (127/8
   // "MUST NOT appear outside a host") or our own address (a LAND attack) is never a real
-  // peer, and such a datagram MUST be silently discarded.
+  // peer, and such a datagram MUST be silently discarded [RFC9293 MUST-63].
   if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src.is_loopback() ||
       src == config.address) {
     ++counters.ip.in_bad_source;
@@ -43,6 +44,7 @@ void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
     drop(frame, "ip", "fragment (no reassembly)");
     return;
   }
+  // IP options were skipped by the parser; TCP ignores them [RFC9293 MUST-50].
   if (trace) trace->on_packet(now, config.address, trace::Direction::in, frame, "");
   switch (ip.protocol()) {
     case wire::kTcp:

@@ -59,7 +59,8 @@ std::optional<std::uint16_t> Stack::Impl::ephemeral_udp_port() {
   return ephemeral_port(Endpoint{}, [&](std::uint16_t port) { return !udp_ports.contains(port); });
 }
 
-// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), where M is a
+// [RFC9293 MUST-8, MUST-9] RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
+// secretkey), where M is a
 // clock ticking every 4 µs and F a keyed hash: unpredictable to an off-path attacker, and
 // increasing over time for one 4-tuple so old duplicates fall outside the new window.
 tcp::Seq Stack::Impl::isn(const FourTuple& t) const {

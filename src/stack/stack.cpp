@@ -16,6 +16,7 @@ std::error_code err(std::errc e) {
 
 Stack::Impl::Impl(link::Link& l, const Clock& c, const StackConfig& cfg)
     : link(l), clock(c), config(cfg), secret{cfg.secret[0], cfg.secret[1]} {
+  // Our MSS follows the link's MTU, MMS_R - 40 [RFC9293 MUST-67].
   tcp_defaults.mss = static_cast<std::uint16_t>(std::min<std::size_t>(l.mtu() - 40, 0xffff));
 }
 
@@ -166,6 +167,7 @@ std::error_code Stack::bind(SocketId id, Endpoint local) {
   } else if (sl->bound || sl->conn != kNoConn) {
     ec = err(std::errc::invalid_argument);  // already bound (Linux: EINVAL)
   } else if (!local.address.is_unspecified() && local.address != s.config.address) {
+    // The local address is optional, and checked when given [RFC9293 MUST-43].
     ec = err(std::errc::address_not_available);
   } else if (sl->kind == SocketSlot::Kind::tcp) {
     if (local.port == 0) {
@@ -281,7 +283,10 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
                                        : std::errc::already_connected);
   } else if (remote.port == 0 || remote.address.is_unspecified()) {
     ec = err(std::errc::invalid_argument);
+  } else if (remote.address.is_broadcast() || remote.address.is_multicast()) {
+    ec = err(std::errc::network_unreachable);  // TCP has no such peer [RFC9293 MUST-46]
   } else {
+    // One interface, one address: the source of every SYN [RFC9293 MUST-44, MUST-45].
     FourTuple tuple{{s.config.address, sl->local.port}, remote};
     if (!sl->bound) {
       auto port = s.ephemeral_tcp_port(remote);

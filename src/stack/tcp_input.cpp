@@ -17,6 +17,7 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
     payload->copy_out(out.payload_offset,
                       std::span<std::uint8_t>(tx.data() + kIp + header, out.payload_length));
   }
+  // The builder computes the checksum [RFC9293 MUST-2].
   const std::size_t len = wire::write_tcp_in_place(
       wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), out.header, out.payload_length,
       tuple.local.address.to_u32(), tuple.remote.address.to_u32());
@@ -53,7 +54,7 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
     drop(ip.packet(), "tcp", wire::to_string(parsed.error()));
     return;
   }
-  if (!wire::tcp_checksum_ok(ip.src().to_u32(), ip.dst().to_u32(), bytes)) {
+  if (!wire::tcp_checksum_ok(ip.src().to_u32(), ip.dst().to_u32(), bytes)) {  // [RFC9293 MUST-3]
     ++counters.tcp.bad_checksum;
     drop(ip.packet(), "tcp", "bad checksum");
     return;
@@ -97,6 +98,7 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
     return;
   }
 
+  // A listener sees only what no connection claims [RFC9293 MUST-41].
   if (auto it = listeners.find(tuple.local.port); it != listeners.end()) {
     listen_input(it->second, tuple, seg);
     return;

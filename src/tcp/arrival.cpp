@@ -16,7 +16,8 @@ std::uint32_t Connection::ts_now(Instant now) const {
 }
 
 void Connection::take_peer_syn_options(const Segment& seg, Instant /*now*/) {
-  // RFC 9293 §3.7.1: without the MSS option the peer can take 536 bytes [MUST-15].
+  // RFC 9293 §3.7.1: without the MSS option the peer can take 536 bytes [RFC9293 MUST-15];
+  // we send and take the option [RFC9293 MUST-14].
   const std::uint16_t peer_mss = seg.options.mss.value_or(536);
   send_mss_ = std::max<std::uint16_t>(64, std::min(peer_mss, config_.mss));
   // RFC 7323 §2.2: scaling is on only when both SYNs carry the option; shifts above 14 are
@@ -37,6 +38,7 @@ void Connection::take_peer_syn_options(const Segment& seg, Instant /*now*/) {
 }
 
 void Connection::update_send_window(const Segment& seg) {
+  // The window is an unsigned number [RFC9293 MUST-1], scaled to 32 bits.
   // 3.10.7.4 fifth, ESTABLISHED: update the window only from a segment newer than the
   // last one that did (SND.WL1, SND.WL2), so an old reordered segment cannot shrink it.
   if (before(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && before_eq(snd_wl2_, seg.ack))) {
@@ -113,7 +115,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   // 3.10.7.4 first: check the sequence number.
   if (!acceptable(seg)) {
     ++ctx_->counters.tcp.out_of_window;
-    // An unacceptable segment gets an ACK, unless it is an RST [RFC9293 MUST-?].
+    // An unacceptable segment gets an ACK, unless it is an RST.
     if (!seg.has(TcpFlags::rst)) ack_now_ = true;
     if (!seg.payload.empty() && before(seg.seq, rcv_nxt_)) {
       // Data we already have, arriving again: report it (RFC 2883 §4.1.1), so the sender
@@ -127,8 +129,8 @@ void Connection::on_segment(const Segment& seg, Instant now) {
       arm(Timer::TimeWait, now + 2 * config_.msl);
     }
     // "If the RCV.WND is zero, no segments will be acceptable, but special allowance
-    // should be made to accept valid ACKs": with our window shut, the peer's data is
-    // refused but its ACK still moves our send side.
+    // should be made to accept valid ACKs" [RFC9293 MUST-66]: with our window shut, the peer's data
+    // is refused but its ACK still moves our send side.
     if (rcv_wnd() == 0 && seg.seq == rcv_nxt_ && seg.has(TcpFlags::ack) &&
         !seg.has(TcpFlags::rst) && !seg.has(TcpFlags::syn) && synchronized(state_)) {
       on_ack(seg, now);
@@ -153,7 +155,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
     return;
   }
 
-  // 3.10.7.4 fifth: check the ACK field. A segment without ACK is dropped [MUST-?].
+  // 3.10.7.4 fifth: check the ACK field. A segment without ACK is dropped.
   if (!seg.has(TcpFlags::ack)) {
     ++ctx_->counters.tcp.no_ack_flag;
     return;
@@ -216,7 +218,8 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
     if (seg.has(TcpFlags::fin)) on_fin(seg, now);
     return;
   }
-  // Simultaneous open: both sent SYN. Answer SYN,ACK from our ISS (3.10.7.3 fourth).
+  // Simultaneous open: both sent SYN. Answer SYN,ACK from our ISS (3.10.7.3 fourth)
+  // [RFC9293 MUST-10].
   set_state(State::SynReceived, "SYN received (simultaneous open)", now);
   snd_nxt_ = iss_;
 }
@@ -243,7 +246,8 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
   ++ctx_->counters.tcp.in_rsts;
   switch (state_) {
     case State::SynReceived:
-      // Passive open: back to LISTEN, which for us means the child simply goes away.
+      // Passive open: back to LISTEN, which for us means the child simply goes away
+      // [RFC9293 MUST-11].
       // Active (simultaneous) open: the connection was refused.
       fail(std::errc::connection_refused, "RST in SYN_RECEIVED", now);
       return true;
@@ -351,7 +355,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
 void Connection::schedule_ack(std::size_t bytes, Instant now) {
   unacked_bytes_ += bytes;
   // RFC 5681 §4.2: an ACK for at least every second full-sized segment; otherwise within
-  // the delayed-ACK time (RFC 9293 §3.8.6.3 [MUST-40]: well under 0.5 s).
+  // the delayed-ACK time (RFC 9293 §3.8.6.3: well under 0.5 s [RFC9293 MUST-40]).
   if (unacked_bytes_ >= 2u * (send_mss_ - (ts_ok_ ? 12u : 0u))) {
     ack_now_ = true;
   } else if (!deadline(Timer::DelayedAck)) {

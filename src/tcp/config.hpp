@@ -10,8 +10,8 @@
 namespace synack::tcp {
 
 struct Keepalive {
-  bool enabled = false;             // SO_KEEPALIVE
-  Duration idle = seconds(7200);    // TCP_KEEPIDLE (Linux tcp_keepalive_time)
+  bool enabled = false;             // SO_KEEPALIVE, off by default [RFC9293 MUST-24, MUST-25]
+  Duration idle = seconds(7200);    // TCP_KEEPIDLE: 2 hours [RFC9293 MUST-27, MUST-28]
   Duration interval = seconds(75);  // TCP_KEEPINTVL
   int count = 9;                    // TCP_KEEPCNT
 };

@@ -100,7 +100,7 @@ void Connection::fail(std::errc error, std::string_view cause, Instant now) {
   if (state_ == State::SynSent || state_ == State::SynReceived) {
     ++ctx_->counters.tcp.attempt_fails;
   }
-  if (!orphaned_) error_ = std::make_error_code(error);
+  if (!orphaned_) error_ = std::make_error_code(error);  // [RFC9293 MUST-12, MUST-47]
   send_buffer_.release();
   receive_buffer_.release();
   set_state(State::Closed, cause, now);
@@ -168,7 +168,7 @@ void Connection::enter_time_wait(Instant now) {
   // data the application has yet to read: that stays readable, as on Linux.
   send_buffer_.release();
   if (orphaned_ || receive_buffer_.empty()) receive_buffer_.release();
-  arm(Timer::TimeWait, now + 2 * config_.msl);
+  arm(Timer::TimeWait, now + 2 * config_.msl);  // [RFC9293 MUST-13]
 }
 
 std::uint32_t Connection::rcv_wnd() const {

@@ -65,7 +65,7 @@ void Connection::fill_header(OutSegment& out, Seq seq, TcpFlags flags, Instant n
 }
 
 std::size_t Connection::max_payload(const OutSegment& out) const {
-  // RFC 6691: the MSS counts the data only; options come out of it.
+  // RFC 6691: the MSS counts the data only; options come out of it [RFC9293 MUST-16].
   const std::size_t options = wire::options_length(out.header.options, false);
   return send_mss_ > options ? send_mss_ - options : 1;
 }
@@ -76,7 +76,7 @@ void Connection::fill_data(OutSegment& out, Seq start, std::size_t len, Instant 
   const auto avail = after(end, start) ? static_cast<std::size_t>(end - start) : 0;
   const std::size_t n = std::min({len, avail, max_payload(out)});
   TcpFlags flags = TcpFlags::ack;
-  if (n > 0 && n == avail) flags = flags | TcpFlags::psh;
+  if (n > 0 && n == avail) flags = flags | TcpFlags::psh;  // [RFC9293 MUST-61]
   if (fin_queued_ && start + n == end) flags = flags | TcpFlags::fin;
   out.header.flags = flags;
   out.payload_offset = static_cast<std::size_t>(start - send_buffer_seq_);
@@ -248,17 +248,19 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
   bool hold = n == 0 && !fin;
   if (n > 0 && !retransmission && !fin && !force) {
     // Nagle (RFC 9293 §3.7.4): with data in flight, hold a small segment until the ACK
+    // (never longer: the ACK or the persist timer releases it [RFC9293 MUST-60])
     // comes. Sender SWS avoidance (§3.8.6.2.1): send only a full segment, all that is
     // left, or at least half the largest window the peer has offered.
     const bool nothing_in_flight = snd_una_ == snd_max_;
-    const bool nagle_ok = config_.nodelay || nothing_in_flight;
+    const bool nagle_ok = config_.nodelay || nothing_in_flight;  // [RFC9293 MUST-17]
     const bool full = n >= max_payload(out);
     const bool all = n == avail;
-    const bool half_window = n >= max_snd_wnd_ / 2;
+    const bool half_window = n >= max_snd_wnd_ / 2;  // [RFC9293 MUST-38]
     hold = !(full || ((all || half_window) && nagle_ok));
   }
   if (hold) {
-    // With nothing in flight, no ACK will come to restart output: the persist timer probes
+    // [RFC9293 MUST-34, MUST-35, MUST-36] With nothing in flight, no ACK will come to restart
+    // output: the persist timer probes
     // a shut window (RFC 9293 §3.8.6.1), and is the SWS override timeout (§3.8.6.2.1) for a
     // window too small to fill. It backs off, and never gives up while the peer answers.
     if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {

@@ -11,7 +11,7 @@ void Connection::on_new_ack(const Segment& seg, std::uint32_t acked, std::uint32
                             Instant now) {
   // RTT: with timestamps every ACK of new data gives a sample, even after a retransmission,
   // since the echoed value names the transmission (RFC 7323 §4.1). Without them, one timed
-  // segment per round trip, never a retransmitted one (Karn's rule).
+  // segment per round trip, never a retransmitted one (Karn's rule) [RFC9293 MUST-18].
   if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->tsecr != 0) {
     const std::uint32_t ticks = ts_now(now) - seg.options.timestamps->tsecr;
     if (ticks < 0x7fffffff) rto_.on_sample(milliseconds(ticks));

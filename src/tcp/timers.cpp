@@ -17,12 +17,13 @@ void Connection::on_timer(Timer timer, Instant now) {
       const int limit = state_ == State::SynSent       ? config_.syn_retries
                         : state_ == State::SynReceived ? config_.synack_retries
                                                        : config_.data_retries;
+      // R2 for data, and the same mechanism for SYNs [RFC9293 MUST-20, MUST-22].
       if (retries_ >= limit) {
         fail(std::errc::timed_out, "retransmission limit", now);
         return;
       }
       ++retries_;
-      rto_.back_off();   // RFC 6298 (5.5)
+      rto_.back_off();   // RFC 6298 (5.5) [RFC9293 MUST-19]
       rtt_seq_.reset();  // Karn: no sample across a retransmission
       // RFC 5681 §3.1: one segment, slow start again; RFC 6582 §3.2 step 1: losses from
       // this window do not start a new fast recovery.
@@ -51,7 +52,7 @@ void Connection::on_timer(Timer timer, Instant now) {
                   now);
       }
       return;
-    case Timer::Persist:
+    case Timer::Persist:  // probes go on while answered [RFC9293 MUST-37]
       if (!synchronized(state_)) return;
       window_probe_ = true;
       ++persist_backoff_;
@@ -63,6 +64,7 @@ void Connection::on_timer(Timer timer, Instant now) {
         arm(Timer::Keepalive, idle_end);  // traffic since: wait out the idle time again
         return;
       }
+      // Only after idle time [RFC9293 MUST-26]; several probes, as ACKs get lost [RFC9293 MUST-29].
       if (keepalive_probes_ >= config_.keepalive.count) {
         fail(std::errc::timed_out, "keepalive: no answer", now);
         return;

@@ -149,6 +149,8 @@ std::size_t options_length(const TcpOptions& options, bool syn) {
   return plan(options, syn).length;
 }
 
+// [RFC9293 MUST-69] Every layout fills whole 32-bit words (with NOPs where Linux puts them),
+// so the header ends on a word boundary with nothing left to pad.
 std::size_t write_options(MutableBytes out, const TcpOptions& options, bool syn) {
   const Layout l = plan(options, syn);
   if (out.size() < l.length) return 0;
