@@ -20,6 +20,14 @@ class RtoEstimator {
   // A new ACK after a backoff: RFC 6298 (5.7) keeps the doubled value until a new sample;
   // we restart from the computed RTO, as Linux does once data is acknowledged.
   void reset_backoff() { backoff_ = 0; }
+  // RFC 6298 (5.7): the SYN (or SYN,ACK) timed out and the handshake gave no RTT sample, so
+  // data transmission starts from an RTO of 3 s (Linux: TCP_TIMEOUT_FALLBACK), not from
+  // the 1 s initial value nor from the SYN's backoff.
+  void fall_back_after_syn_timeout() {
+    backoff_ = 0;
+    if (!has_sample_) rto_ = std::max(rto_, kSynTimeoutFallback);
+  }
+  static constexpr Duration kSynTimeoutFallback = seconds(3);
 
   Duration rto() const;
   int backoff() const { return backoff_; }
