@@ -209,7 +209,6 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
     rtt_seq_.reset();
     if (retries_ > 0) rto_.fall_back_after_syn_timeout();  // RFC 6298 (5.7)
     retries_ = 0;
-    rto_.reset_backoff();
     cancel(Timer::Retransmit);
     set_state(State::Established, "SYN+ACK received", now);
     ack_now_ = true;  // the third segment of the handshake
