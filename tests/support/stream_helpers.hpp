@@ -5,9 +5,17 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "wire/tcp_options.hpp"
+
+namespace synack::wire {
+// SACK blocks print as [left, right) in test failures.
+inline void PrintTo(const SackBlock& b, std::ostream* os) {
+  *os << "[" << b.left << ", " << b.right << ")";
+}
+}  // namespace synack::wire
 
 namespace synack::testing {
 
