@@ -70,6 +70,7 @@ void Connection::take_timestamp(const Segment& seg) {
 void Connection::on_segment(const Segment& seg, Instant now) {
   last_received_ = now;
   keepalive_probes_ = 0;
+  window_probes_ = 0;
   switch (state_) {
     case State::Closed:
     case State::Listen:
