@@ -23,6 +23,7 @@ class RtoEstimator {
   // §5, after (5.7); Linux tcp_ack_update_rtt: "only reset backoff on valid RTT
   // measurement"). Otherwise a path whose RTT grew past the RTO would have every segment
   // retransmitted and never give a sample again.
+
   // RFC 6298 (5.7): the SYN (or SYN,ACK) timed out and the handshake gave no RTT sample, so
   // data transmission starts from an RTO of 3 s (Linux: TCP_TIMEOUT_FALLBACK), not from
   // the 1 s initial value nor from the SYN's backoff.
