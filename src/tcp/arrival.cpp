@@ -72,6 +72,7 @@ void Connection::take_timestamp(const Segment& seg) {
 void Connection::on_segment(const Segment& seg, Instant now) {
   last_received_ = now;
   keepalive_probes_ = 0;
+  window_probes_ = 0;
   switch (state_) {
     case State::Closed:
     case State::Listen:
@@ -209,8 +210,8 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
     snd_una_ = seg.ack;
     if (rtt_seq_ && retries_ == 0) rto_.on_sample(now - rtt_start_);  // Karn
     rtt_seq_.reset();
+    if (retries_ > 0) rto_.fall_back_after_syn_timeout();  // RFC 6298 (5.7)
     retries_ = 0;
-    rto_.reset_backoff();
     cancel(Timer::Retransmit);
     set_state(State::Established, "SYN+ACK received", now);
     ack_now_ = true;  // the third segment of the handshake
@@ -269,6 +270,7 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
 
 // 3.10.7.4 fifth. Returns false when the segment is to be dropped here.
 bool Connection::on_ack(const Segment& seg, Instant now) {
+  bool syn_timed_out = false;
   if (state_ == State::SynReceived) {
     // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; otherwise <SEQ=SEG.ACK><CTL=RST>.
     if (!(before(snd_una_, seg.ack) && before_eq(seg.ack, snd_max_))) {
@@ -281,6 +283,9 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
     set_state(State::Established, "ACK of SYN", now);
+    // RFC 6298 (5.7): a SYN,ACK that timed out leaves no sample (Karn) unless a timestamp
+    // gives one; then data starts from an RTO of 3 s. (The sample, if any, is taken below.)
+    syn_timed_out = retries_ > 0;
   }
 
   if (after(seg.ack, snd_max_)) {
@@ -305,6 +310,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     if (before(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     on_dsack(seg);
     on_new_ack(seg, acked, flight, now);
+    if (syn_timed_out) rto_.fall_back_after_syn_timeout();
     if (state_ != State::SynReceived) update_send_window(seg);
   } else {
     // The window is updated only for SND.UNA =< SEG.ACK =< SND.NXT (3.10.7.4 fifth). An

@@ -296,7 +296,13 @@ void Connection::close(Instant now) {
 
 void Connection::settings_changed() {
   if (config_.keepalive.enabled && synchronized(state_) && state_ != State::TimeWait) {
-    if (!deadline(Timer::Keepalive)) arm(Timer::Keepalive, last_received_ + config_.keepalive.idle);
+    // The idle time counts from the last segment received, with the TCP_KEEPIDLE now set:
+    // an application sets SO_KEEPALIVE first and TCP_KEEPIDLE after, and the timer armed
+    // by the first must follow the second (as Linux's keepalive_time_set re-arms it).
+    // While probes are out, the interval runs on.
+    if (keepalive_probes_ == 0 || !deadline(Timer::Keepalive)) {
+      arm(Timer::Keepalive, last_received_ + config_.keepalive.idle);
+    }
   } else {
     cancel(Timer::Keepalive);
   }

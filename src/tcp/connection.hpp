@@ -241,6 +241,7 @@ class Connection {
   std::optional<Seq> rtt_seq_;  // timed segment: a sample when an ACK passes it
   Instant rtt_start_{};
   int persist_backoff_ = 0;
+  int window_probes_ = 0;      // persist timer expiries since the peer last sent anything
   bool window_probe_ = false;  // send a zero-window probe on the next output
 
   // Congestion control and loss recovery.

@@ -235,8 +235,14 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
   const auto avail = static_cast<std::size_t>(end - snd_nxt_);
   const std::int32_t window_room = (snd_una_ + snd_wnd_) - snd_nxt_;
   std::uint32_t in_flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
-  if (in_recovery_ && sack_ok_) {
-    in_flight = scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, cc_->smss());
+  if (sack_ok_) {
+    // What the receiver SACKed has left the network: in recovery the scoreboard's pipe
+    // (RFC 6675 §5 step (C)), otherwise the octets sent and not SACKed, as Linux counts
+    // packets in flight. After a timeout SND.NXT steps over SACKed data (above), and that
+    // data must not hold cwnd shut until the next timeout. Before recovery, each ACK that
+    // SACKs a segment lets one new segment out: RFC 3042's limited transmit.
+    in_flight = in_recovery_ ? scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, cc_->smss())
+                             : scoreboard_.unsacked_between(snd_una_, snd_nxt_);
   }
   const std::uint32_t cwnd_room = cc_->cwnd() > in_flight ? cc_->cwnd() - in_flight : 0;
   const std::size_t limit = std::min<std::size_t>(

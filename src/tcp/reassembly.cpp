@@ -13,8 +13,18 @@ bool Reassembly::holds(Seq start, Seq end) const {
 
 Reassembly::Added Reassembly::add(Seq start, Seq end) {
   if (!before(start, end)) return Added::duplicate;
-  if (holds(start, end)) return Added::duplicate;
   const std::uint64_t stamp = ++clock_;
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (before_eq(blocks_[i].left, start) && before_eq(end, blocks_[i].right)) {
+      // All of it is held already. The island that holds it becomes the most recent: it is
+      // the block "containing the segment which triggered this ACK" (RFC 2018 §4), and it
+      // must follow the D-SACK block, which RFC 2883 §4.1.2 puts first, as the second
+      // block, so that the sender can recognise the D-SACK (as Linux's tcp_check_dsack
+      // does) by the first block lying inside the second.
+      blocks_[i].recency = stamp;
+      return Added::duplicate;
+    }
+  }
   // Find the blocks [first, last) that overlap or touch [start, end), and merge them.
   std::size_t first = 0;
   while (first < count_ && before(blocks_[first].right, start)) ++first;

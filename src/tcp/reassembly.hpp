@@ -30,7 +30,8 @@ class Reassembly {
     full,       // a new island, and no room to remember it: dropped
   };
 
-  // Records that [start, end) is now held (start after RCV.NXT).
+  // Records that [start, end) is now held (start after RCV.NXT). The island it joins, or
+  // that already held it all, becomes the most recent.
   Added add(Seq start, Seq end);
   // RCV.NXT reached `rcv_nxt`: returns how far data is now contiguous from it, and forgets
   // the blocks that merged in.

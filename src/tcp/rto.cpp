@@ -19,6 +19,7 @@ void RtoEstimator::on_sample(Duration rtt) {
     srtt_ = srtt_ - srtt_ / 8 + rtt / 8;
   }
   rto_ = srtt_ + std::max(kGranularity, 4 * rttvar_);
+  backoff_ = 0;
 }
 
 Duration RtoEstimator::rto() const {

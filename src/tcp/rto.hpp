@@ -13,13 +13,25 @@ class RtoEstimator {
   RtoEstimator(Duration initial, Duration min, Duration max)
       : rto_(initial), min_(min), max_(max) {}
 
-  // RFC 6298 (2.2) for the first sample, (2.3) after: alpha = 1/8, beta = 1/4.
+  // RFC 6298 (2.2) for the first sample, (2.3) after: alpha = 1/8, beta = 1/4. A valid
+  // sample also ends a backoff (RFC 6298 §5, after (5.7)).
   void on_sample(Duration rtt);
   // RFC 6298 (5.5): the timer expired; double the RTO up to the maximum.
   void back_off() { backoff_ = std::min(backoff_ + 1, 30); }
-  // A new ACK after a backoff: RFC 6298 (5.7) keeps the doubled value until a new sample;
-  // we restart from the computed RTO, as Linux does once data is acknowledged.
-  void reset_backoff() { backoff_ = 0; }
+  // There is no reset on a mere ACK: Karn's algorithm keeps the doubled value for the next
+  // segments until one that was never retransmitted is acknowledged and measured (RFC 6298
+  // §5, after (5.7); Linux tcp_ack_update_rtt: "only reset backoff on valid RTT
+  // measurement"). Otherwise a path whose RTT grew past the RTO would have every segment
+  // retransmitted and never give a sample again.
+
+  // RFC 6298 (5.7): the SYN (or SYN,ACK) timed out and the handshake gave no RTT sample, so
+  // data transmission starts from an RTO of 3 s (Linux: TCP_TIMEOUT_FALLBACK), not from
+  // the 1 s initial value nor from the SYN's backoff.
+  void fall_back_after_syn_timeout() {
+    backoff_ = 0;
+    if (!has_sample_) rto_ = std::max(rto_, kSynTimeoutFallback);
+  }
+  static constexpr Duration kSynTimeoutFallback = seconds(3);
 
   Duration rto() const;
   int backoff() const { return backoff_; }

@@ -60,10 +60,10 @@ class Scoreboard {
   std::optional<Hole> next_lost(Seq from, Seq snd_una, std::uint32_t smss,
                                 std::uint32_t max_len) const;
 
- private:
   // Unsacked octets in [from, to).
   std::uint32_t unsacked_between(Seq from, Seq to) const;
 
+ private:
   std::array<Range, kMaxRanges> ranges_{};  // sorted, disjoint, not adjacent
   std::size_t count_ = 0;
   std::uint32_t dupthresh_ = kDupThresh;

@@ -54,6 +54,14 @@ void Connection::on_timer(Timer timer, Instant now) {
       return;
     case Timer::Persist:  // probes go on while answered [RFC9293 MUST-37]
       if (!synchronized(state_)) return;
+      // RFC 1122 4.2.2.17: the window may stay shut indefinitely while the peer answers the
+      // probes (any segment from it resets the count). A peer that stops answering is given
+      // up after as many probes as retransmissions, as Linux's tcp_probe_timer does.
+      if (window_probes_ >= config_.data_retries) {
+        fail(std::errc::timed_out, "zero-window probes unanswered", now);
+        return;
+      }
+      ++window_probes_;
       window_probe_ = true;
       ++persist_backoff_;
       return;  // output re-arms the timer while data still waits
