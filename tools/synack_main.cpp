@@ -4,18 +4,20 @@
 #include <vector>
 
 #include "tools/commands.hpp"
+#include "tools/net_commands.hpp"
 
 namespace {
 void usage(std::ostream& os) {
   os << "usage: synack <command> [options]\n\n"
         "commands:\n"
         "  demo    the classic TCP flow on the simulator, step by step\n"
-        "  soak    random faults and application behaviour over many seeds\n\n"
-        "synack <command> --help tells more.\n";
+        "  soak    random faults and application behaviour over many seeds\n"
+     << synack::tools::kNetCommandsUsage << "\nsynack <command> --help tells more.\n";
 }
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto rc = synack::tools::run_net_command(argc, argv)) return *rc;
   if (argc < 2) {
     usage(std::cerr);
     return 2;
