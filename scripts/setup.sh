@@ -8,6 +8,8 @@ packages=(
   libgtest-dev libgmock-dev      # unit, scenario and raw-peer tests
   libbenchmark-dev               # micro benchmarks
   clang-format                   # the format check in the test command
+  libcli11-dev                   # the `synack` tool's command line (header-only)
+  iproute2 curl netcat-openbsd iputils-ping  # interop tests: namespaces, TUN and kernel peers
 )
 
 missing=()

@@ -114,7 +114,10 @@ std::size_t Runtime::connections_closing() const {
   std::size_t busy = 0;
   for (std::size_t s = 0; s < in_state.size(); ++s) {
     const auto state = static_cast<tcp::State>(s);
-    if (state != tcp::State::TimeWait && state != tcp::State::Closed) busy += in_state[s];
+    // In FIN_WAIT_2 and TIME_WAIT our FIN is acknowledged: everything we sent arrived.
+    const bool done = state == tcp::State::FinWait2 || state == tcp::State::TimeWait ||
+                      state == tcp::State::Closed;
+    if (!done) busy += in_state[s];
   }
   return busy;
 }

@@ -63,8 +63,9 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   // Clean shutdown: blocked calls return operation_canceled, every socket opened through
-  // the runtime is closed (FIN after its data), and the stack runs until every connection
-  // has finished or sits in TIME_WAIT, or `grace` passes. Then the thread ends. Idempotent.
+  // the runtime is closed (FIN after its data), and the stack runs until the peer has
+  // acknowledged every connection's FIN (FIN_WAIT_2, TIME_WAIT or closed), or `grace`
+  // passes. Then the thread ends. Idempotent.
   void stop();
   void stop(Duration grace);
 
