@@ -10,6 +10,7 @@ packages=(
   clang-format                   # the format check in the test command
   libcli11-dev                   # the `synack` tool's command line (header-only)
   iproute2 curl netcat-openbsd iputils-ping  # interop tests: namespaces, TUN and kernel peers
+  nftables                       # interop tests: loss on the kernel side where tc netem is missing
 )
 
 missing=()

@@ -22,46 +22,11 @@ TEST(Ping, KernelGetsEchoReplies) {
   EXPECT_EQ(synack.rt().counters().icmp.out_echo_reps, 3u);
 }
 
-// `synack serve --http-bytes` in the namespace, for the duration of a test.
-class Server {
- public:
-  Server(const TestNetns& ns, const TempDir& dir, const std::vector<std::string>& extra = {})
-      : log_(dir / "serve.log") {
-    std::vector<std::string> argv = {synack_tool(), "serve", "--netns",      ns.name(),
-                                     "--port",      "8080",  "--http-bytes", "1K"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<Process>(argv, "", Process::Files{"", "", log_.string()});
-  }
-  // Waits for "listening"; false (with the log) if it never came.
-  bool ready() { return wait_for_text(log_, "listening", 10000ms); }
-  std::string log() const { return read_file(log_); }
-  // SIGTERM: the server closes its connections and exits 0.
-  int stop() { return process_->terminate(5000ms); }
-
- private:
-  std::filesystem::path log_;
-  std::unique_ptr<Process> process_;
-};
-
-struct Download {
-  int status = -1;
-  std::string http_code, err;
-};
-
-Download curl(const TestNetns& ns, const std::string& path, const std::filesystem::path& out,
-              std::chrono::milliseconds timeout = 60000ms) {
-  const std::string url = "http://" + kStackIp.to_string() + ":8080" + path;
-  const RunResult r = run({"curl", "-sS", "--max-time", std::to_string(timeout.count() / 1000),
-                           "-o", out.string(), "-w", "%{http_code}", url},
-                          ns.name(), timeout + 5000ms);
-  return {r.status, r.out, r.err};
-}
-
 void download_and_check(std::uint64_t size, const std::string& path) {
   TestNetns ns;
   ASSERT_TRUE(ns.ok()) << ns.error();
   TempDir dir;
-  Server server(ns, dir);
+  SynackServer server(ns, dir);
   ASSERT_TRUE(server.ready()) << server.log();
   const auto file = dir / "body";
   const auto start = std::chrono::steady_clock::now();
@@ -100,7 +65,7 @@ TEST(Curl, KeepsTheConnectionForSeveralRequests) {
   TestNetns ns;
   ASSERT_TRUE(ns.ok()) << ns.error();
   TempDir dir;
-  Server server(ns, dir, {"--verbose"});
+  SynackServer server(ns, dir, {"--verbose"});
   ASSERT_TRUE(server.ready()) << server.log();
   const std::string base = "http://" + kStackIp.to_string() + ":8080/bytes/";
   const RunResult r = run({"curl", "-sS", "--max-time", "20", "-o", (dir / "a").string(),
@@ -124,7 +89,7 @@ TEST(Serve, StopsOnSigtermAndClosesItsConnections) {
   TestNetns ns;
   ASSERT_TRUE(ns.ok()) << ns.error();
   TempDir dir;
-  Server server(ns, dir, {"--verbose"});
+  SynackServer server(ns, dir, {"--verbose"});
   ASSERT_TRUE(server.ready()) << server.log();
   // An idle keep-alive connection from the kernel, then SIGTERM.
   const int fd = kernel_connect(ns, kStackIp, 8080);

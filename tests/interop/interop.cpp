@@ -220,6 +220,55 @@ std::vector<std::string> kernel_states(const std::string& netns, std::uint16_t p
   return states;
 }
 
+SynackServer::SynackServer(const TestNetns& ns, const TempDir& dir,
+                           const std::vector<std::string>& extra)
+    : log_(dir / "serve.log") {
+  std::vector<std::string> argv = {synack_tool(), "serve", "--netns",      ns.name(),
+                                   "--port",      "8080",  "--http-bytes", "1K"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  process_ = std::make_unique<Process>(argv, "", Process::Files{"", "", log_.string()});
+}
+
+bool SynackServer::ready() {
+  return wait_for_text(log_, "listening", 10000ms);
+}
+
+Download curl(const TestNetns& ns, const std::string& path, const fs::path& out,
+              std::chrono::milliseconds timeout) {
+  const std::string url = "http://" + kStackIp.to_string() + ":8080" + path;
+  const RunResult r = run({"curl", "-sS", "--max-time", std::to_string(timeout.count() / 1000),
+                           "-o", out.string(), "-w", "%{http_code}", url},
+                          ns.name(), timeout + 5000ms);
+  return {r.status, r.out, r.err};
+}
+
+std::string add_kernel_loss(const TestNetns& ns, double percent) {
+  const auto per_10k = std::to_string(static_cast<int>(percent * 100));
+  std::ostringstream p;
+  p << percent << "%";
+  const bool netem = run({"tc", "qdisc", "add", "dev", "synack0", "root", "netem", "loss", p.str()},
+                         ns.name(), 10000ms)
+                         .status == 0;
+  std::string rules =
+      "table inet synack_faults {\n"
+      "  chain in { type filter hook input priority 0; iifname \"synack0\" "
+      "numgen random mod 10000 < " +
+      per_10k + " drop; }\n";
+  if (!netem) {
+    rules +=
+        "  chain out { type filter hook output priority 0; oifname \"synack0\" "
+        "numgen random mod 10000 < " +
+        per_10k + " drop; }\n";
+  }
+  rules += "}\n";
+  TempDir dir;
+  write_file(dir / "rules.nft", rules);
+  const RunResult nft = run({"nft", "-f", (dir / "rules.nft").string()}, ns.name(), 10000ms);
+  if (nft.status != 0) return "error: nft: " + nft.err;
+  return std::string(netem ? "tc netem" : "nftables") + " on egress, nftables on ingress, " +
+         p.str();
+}
+
 InProcessStack::InProcessStack(const TestNetns& ns) {
   auto guard = link::NetnsGuard::enter(ns.name());
   if (!guard) {

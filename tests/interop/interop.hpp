@@ -118,6 +118,35 @@ std::string check_body_pattern(const std::filesystem::path& file, std::uint64_t 
 // sockets in the namespace with local or remote port `port`.
 std::vector<std::string> kernel_states(const std::string& netns, std::uint16_t port);
 
+// `synack serve --port 8080 --http-bytes 1K` (GET /bytes/N for N bytes) in the namespace,
+// for the duration of a test, with `extra` options (faults, --verbose).
+class SynackServer {
+ public:
+  SynackServer(const TestNetns& ns, const TempDir& dir, const std::vector<std::string>& extra = {});
+  // Waits for "listening"; false if it never came.
+  bool ready();
+  std::string log() const { return read_file(log_); }
+  // SIGTERM: the server closes its connections and exits 0.
+  int stop() { return process_->terminate(5000ms); }
+
+ private:
+  std::filesystem::path log_;
+  std::unique_ptr<Process> process_;
+};
+
+struct Download {
+  int status = -1;
+  std::string http_code, err;
+};
+// curl in the namespace fetches http://198.18.0.2:8080{path} into `out`.
+Download curl(const TestNetns& ns, const std::string& path, const std::filesystem::path& out,
+              std::chrono::milliseconds timeout = 60000ms);
+
+// Drops `percent` of the frames on the kernel's side of synack0, both directions: with tc
+// netem (egress) when the kernel has it, else with nftables, which also drops on ingress.
+// Returns how, or an error starting with "error:".
+std::string add_kernel_loss(const TestNetns& ns, double percent);
+
 // synack inside the test process: a TUN link on the namespace's synack0, driven by a
 // Runtime (so the test uses synack's blocking API as an application would).
 class InProcessStack {
