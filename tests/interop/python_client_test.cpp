@@ -9,7 +9,7 @@ namespace synack::interop {
 namespace {
 
 constexpr const char* kClient = R"(
-import socket, sys
+import socket, sys, threading
 HOST = sys.argv[1]
 def say(*a): print(*a, flush=True)
 
@@ -45,13 +45,18 @@ except Exception as e:
 
 s = socket.create_connection((HOST, 9003), timeout=5)
 payload = bytes(range(256)) * 4000
-s.sendall(payload)
-s.shutdown(socket.SHUT_WR)
+# Send from a thread while reading here: an echo fills both directions' buffers.
+def send():
+    s.sendall(payload)
+    s.shutdown(socket.SHUT_WR)
+sender = threading.Thread(target=send)
+sender.start()
 got = b''
 while True:
     b = s.recv(65536)
     if not b: break
     got += b
+sender.join()
 say('echo', got == payload, len(got))
 s.close()
 )";
