@@ -9,6 +9,7 @@ packages=(
   libbenchmark-dev               # micro benchmarks
   clang-format                   # the format check in the test command
   libcli11-dev                   # the `synack` tool's command line (header-only)
+  tshark                         # reads back the pcap files the tests write
   iproute2 curl netcat-openbsd iputils-ping  # interop tests: namespaces, TUN and kernel peers
   nftables                       # interop tests: loss on the kernel side where tc netem is missing
 )
@@ -21,6 +22,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # tshark's package asks whether non-root users may capture; the default (no) is fine.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
