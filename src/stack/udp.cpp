@@ -63,9 +63,10 @@ std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_
     udp_ports[*port] = static_cast<SocketId>(&s - sockets.data());
   }
   std::memcpy(tx.data() + kIp + kUdpHeader, data.data(), data.size());
-  const std::size_t len =
-      wire::write_udp_header(wire::MutableBytes(tx.data() + kIp, kUdpHeader + data.size()),
-                             wire::UdpHeader{s.local.port, to.port}, config.address, to.address);
+  // write_udp_header returns the header's length; the datagram is header and payload.
+  const std::size_t len = kUdpHeader + data.size();
+  wire::write_udp_header(wire::MutableBytes(tx.data() + kIp, len),
+                         wire::UdpHeader{s.local.port, to.port}, config.address, to.address);
   ++counters.udp.out_datagrams;
   send_ip(to.address, wire::kUdp, len, "sendto()");
   return {};

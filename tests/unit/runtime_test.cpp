@@ -242,3 +242,29 @@ TEST(Runtime, DelayedFramesOfAFaultLinkAreReleasedOnTime) {
 
 }  // namespace
 }  // namespace synack
+
+namespace synack {
+namespace {
+
+TEST(Runtime, UdpDatagramsArriveWhole) {
+  TwoHosts h;
+  SocketId server, client;
+  ASSERT_FALSE(h.server->udp_socket(server));
+  ASSERT_FALSE(h.server->bind(server, {Ipv4Address(), 53}));
+  ASSERT_FALSE(h.client->udp_socket(client));
+  h.server->set_receive_timeout(server, seconds(5));
+  h.client->set_receive_timeout(client, seconds(5));
+  ASSERT_FALSE(h.client->send_to(client, bytes("question"), {kServerIp, 53}));
+  std::uint8_t buffer[64];
+  std::size_t n = 0;
+  Endpoint from;
+  ASSERT_FALSE(h.server->receive_from(server, buffer, n, &from));
+  EXPECT_EQ(std::string(buffer, buffer + n), "question");
+  EXPECT_EQ(from.address, kClientIp);
+  ASSERT_FALSE(h.server->send_to(server, bytes("answer"), from));
+  ASSERT_FALSE(h.client->receive_from(client, buffer, n));
+  EXPECT_EQ(std::string(buffer, buffer + n), "answer");
+}
+
+}  // namespace
+}  // namespace synack
