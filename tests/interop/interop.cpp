@@ -283,11 +283,21 @@ InProcessStack::InProcessStack(const TestNetns& ns) {
     return;
   }
   tun_ = std::move(*tun);
+  link::Link* top = tun_.get();
+  if (const char* dir = std::getenv("SYNACK_INTEROP_PCAP")) {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string name =
+        test ? std::string(test->test_suite_name()) + "." + test->name() : "interop";
+    pcap_file_.open(fs::path(dir) / (name + ".pcap"), std::ios::binary | std::ios::trunc);
+    pcap_ = std::make_unique<link::PcapCapture>(pcap_file_);
+    capture_ = std::make_unique<link::CaptureLink>(*top, *pcap_);
+    top = capture_.get();
+  }
   StackConfig stack;
   stack.address = kStackIp;
   runtime::RuntimeOptions options;
   options.stop_grace = milliseconds(500);
-  runtime_ = std::make_unique<runtime::Runtime>(*tun_, stack, options);
+  runtime_ = std::make_unique<runtime::Runtime>(*top, stack, options);
 }
 
 int kernel_tcp_socket(const TestNetns& ns) {

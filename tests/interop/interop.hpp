@@ -8,11 +8,14 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "link/capture.hpp"
+#include "link/pcap_capture.hpp"
 #include "link/tun/netns.hpp"
 #include "link/tun/tun_link.hpp"
 #include "runtime/runtime.hpp"
@@ -148,7 +151,8 @@ Download curl(const TestNetns& ns, const std::string& path, const std::filesyste
 std::string add_kernel_loss(const TestNetns& ns, double percent);
 
 // synack inside the test process: a TUN link on the namespace's synack0, driven by a
-// Runtime (so the test uses synack's blocking API as an application would).
+// Runtime (so the test uses synack's blocking API as an application would). With
+// SYNACK_INTEROP_PCAP=DIR in the environment, its packets go to DIR/<test name>.pcap.
 class InProcessStack {
  public:
   explicit InProcessStack(const TestNetns& ns);
@@ -160,6 +164,9 @@ class InProcessStack {
  private:
   std::string error_;
   std::unique_ptr<link::TunLink> tun_;
+  std::ofstream pcap_file_;
+  std::unique_ptr<link::PcapCapture> pcap_;
+  std::unique_ptr<link::CaptureLink> capture_;
   std::unique_ptr<runtime::Runtime> runtime_;
 };
 

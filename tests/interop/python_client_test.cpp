@@ -146,3 +146,64 @@ TEST(PythonClient, SeesConnectRefusedResetAndEndOfStreamAsWithLinux) {
 
 }  // namespace
 }  // namespace synack::interop
+
+namespace synack::interop {
+namespace {
+
+constexpr const char* kUdpClient = R"(
+import socket, sys
+HOST = sys.argv[1]
+def say(*a): print(*a, flush=True)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.connect((HOST, 5353))
+s.send(b'ping')
+say('reply', s.recv(100).decode())
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.connect((HOST, 5354))
+s.send(b'anyone?')
+try:
+    s.recv(100)
+    say('closed', 'answered')
+except Exception as e:
+    say('closed', type(e).__name__)
+)";
+
+TEST(PythonClient, UdpRepliesAndPortUnreachable) {
+  SYNACK_REQUIRE_NETNS();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok()) << ns.error();
+  InProcessStack synack(ns);
+  ASSERT_TRUE(synack.ok()) << synack.error();
+  runtime::Runtime& rt = synack.rt();
+  SocketId u;
+  ASSERT_FALSE(rt.udp_socket(u));
+  ASSERT_FALSE(rt.bind(u, {Ipv4Address(), 5353}));
+  rt.set_receive_timeout(u, seconds(20));
+  std::thread echo([&] {
+    std::uint8_t buffer[100];
+    std::size_t n = 0;
+    Endpoint from;
+    if (rt.receive_from(u, buffer, n, &from)) return;
+    const std::string reply = "pong to " + std::string(buffer, buffer + n);
+    rt.send_to(u, std::span(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()),
+               from);
+  });
+  TempDir dir;
+  write_file(dir / "udp.py", kUdpClient);
+  const RunResult r =
+      run({"python3", (dir / "udp.py").string(), kStackIp.to_string()}, ns.name(), 30000ms);
+  echo.join();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "reply pong to ping\nclosed ConnectionRefusedError\n") << r.err;
+  const Counters c = rt.counters();
+  EXPECT_EQ(c.icmp.out_dest_unreachs, 1u)
+      << "udp in " << c.udp.in_datagrams << " out " << c.udp.out_datagrams << " errors "
+      << c.udp.in_errors << " no port " << c.udp.no_ports << "; ip in " << c.ip.in_receives
+      << " hdr errors " << c.ip.in_hdr_errors << " bad checksum " << c.ip.in_bad_checksum
+      << " addr errors " << c.ip.in_addr_errors << " fragments " << c.ip.in_fragments;
+}
+
+}  // namespace
+}  // namespace synack::interop
