@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -34,11 +35,31 @@ std::string missing_prerequisite() {
 }
 
 namespace {
+
 std::atomic<int> counter{0};
+
+// Namespaces "synack-t-<pid>-..." of test processes that died before cleaning up.
+void remove_stale_namespaces() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/run/netns", ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("synack-t-", 0) != 0) continue;
+      const std::string pid = name.substr(9, name.find('-', 9) - 9);
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (pid != std::to_string(::getpid()) && !fs::exists("/proc/" + pid)) {
+        link::netns_delete(name);
+      }
+    }
+  });
 }
+
+}  // namespace
 
 TestNetns::TestNetns()
     : name_("synack-t-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)) {
+  remove_stale_namespaces();
   if (link::netns_exists(name_)) link::netns_delete(name_);  // left by a killed run
   if (auto e = link::netns_add(name_)) {
     error_ = *e;
