@@ -4,6 +4,7 @@
 #include <random>
 
 #include "interop.hpp"
+#include "tcp/config.hpp"
 
 namespace synack::interop {
 namespace {
@@ -149,6 +150,28 @@ TEST(SynackClient, ConnectGivesUpAtItsSendTimeout) {
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, 290ms);
   EXPECT_LT(took, 2000ms);
+  rt.close(s);
+}
+
+TEST(SynackClient, ConnectTimesOutWhenNoSynAckComes) {
+  SYNACK_REQUIRE_NETNS();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok()) << ns.error();
+  InProcessStack synack(ns);
+  ASSERT_TRUE(synack.ok()) << synack.error();
+  runtime::Runtime& rt = synack.rt();
+  // Two retransmissions with the RTO at its 200 ms floor, doubling: timed_out after 1.4 s.
+  rt.with_stack([](Stack& s) {
+    s.tcp_defaults().syn_retries = 2;
+    s.tcp_defaults().rto_initial = milliseconds(100);
+  });
+  SocketId s;
+  rt.tcp_socket(s);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(rt.connect(s, {Ipv4Address(198, 18, 0, 3), 80}), std::errc::timed_out);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 600ms);
+  EXPECT_LT(took, 5000ms);
   rt.close(s);
 }
 
