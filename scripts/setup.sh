@@ -11,6 +11,8 @@ packages=(
   libcli11-dev                   # the `synack` tool's command line (header-only)
   tshark                         # reads back the pcap files the tests write
   libxml2-utils                  # xmllint: the SVG ladder parses as XML
+  iproute2 curl netcat-openbsd iputils-ping  # interop tests: namespaces, TUN and kernel peers
+  nftables                       # interop tests: loss on the kernel side where tc netem is missing
 )
 
 missing=()

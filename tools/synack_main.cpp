@@ -1,4 +1,5 @@
-// `synack`: the command-line tool. Subcommands: demo, soak.
+// `synack`: the command-line tool. Subcommands: demo, soak, and on the real network netns,
+// serve, connect, get (tools/net_commands.hpp, each parsing its own options).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,13 +9,17 @@
 #include <vector>
 
 #include "tools/demo.hpp"
+#include "tools/net_commands.hpp"
 #include "tools/scenarios.hpp"
 #include "tools/soak.hpp"
 
 int main(int argc, char** argv) {
+  if (auto rc = synack::tools::run_net_command(argc, argv)) return *rc;
   using synack::tools::ColourMode;
   CLI::App app{"synack: a user-space TCP/IP stack you can watch, step by step"};
   app.require_subcommand(1);
+  app.footer(std::string("\nOn the real network (each takes --help):\n") +
+             synack::tools::kNetCommandsUsage);
 
   synack::tools::DemoOptions demo;
   double delay_ms = 5;

@@ -23,6 +23,8 @@ class CaptureLink final : public Link {
   void send(wire::Bytes frame, Instant now) override;
   std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return inner_.mtu(); }
+  int poll_fd() const override { return inner_.poll_fd(); }
+  std::optional<Instant> next_arrival() const override { return inner_.next_arrival(); }
 
  private:
   Link& inner_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 
 #include "synack/time.hpp"
 #include "wire/bytes.hpp"
@@ -33,6 +34,13 @@ class Link {
 
   // The largest frame the medium carries, in bytes (the IP MTU).
   virtual std::size_t mtu() const = 0;
+
+  // For a real-time driver (src/runtime), which sleeps until one of these says there is
+  // work. A file descriptor that polls readable when frames may be waiting, -1 for none.
+  virtual int poll_fd() const { return -1; }
+  // When frames the medium holds back (a fault injector's delayed frames) are next due,
+  // nullopt when none are: no file descriptor announces them. Decorators forward both.
+  virtual std::optional<Instant> next_arrival() const { return std::nullopt; }
 };
 
 }  // namespace synack::link

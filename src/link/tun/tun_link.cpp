@@ -1,0 +1,239 @@
+#include "link/tun/tun_link.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+namespace synack::link {
+namespace {
+
+TunError error_for(const std::string& what, const std::string& name) {
+  const int e = errno;
+  TunError err{{e, std::generic_category()}, what + ": " + std::strerror(e)};
+  switch (e) {
+    case ENOENT:
+    case ENXIO:
+    case ENODEV:
+      if (what.find("/dev/net/tun") != std::string::npos) {
+        err.message +=
+            ". This system has no TUN device: load the module (modprobe tun), or in a "
+            "container pass it in (docker run --device /dev/net/tun --cap-add NET_ADMIN).";
+      }
+      break;
+    case EACCES:
+    case EPERM:
+      err.message +=
+          ". Creating or configuring a TUN device needs CAP_NET_ADMIN: run as root (sudo), "
+          "or give the binary the capability (sudo setcap cap_net_admin+ep synack), or "
+          "let root make the device for you first (sudo ip tuntap add dev " +
+          name + " mode tun user $USER, or sudo synack netns up NAME).";
+      break;
+    case EBUSY:
+      err.message += ". Another process already has " + name +
+                     " open (another synack serve?); stop it or use another device name.";
+      break;
+    case EINVAL:
+      if (what.find("TUNSETIFF") != std::string::npos) {
+        err.message += ". A device named " + name +
+                       " exists but is not a TUN device without packet information "
+                       "(IFF_TUN | IFF_NO_PI); remove it (ip link del " +
+                       name + ") or pick another name.";
+      }
+      break;
+    default:
+      break;
+  }
+  return err;
+}
+
+bool fill_name(ifreq& ifr, const std::string& name) {
+  if (name.empty() || name.size() >= IFNAMSIZ) return false;
+  std::memset(&ifr, 0, sizeof ifr);
+  std::memcpy(ifr.ifr_name, name.data(), name.size());
+  return true;
+}
+
+sockaddr_in to_sockaddr(Ipv4Address a) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(a.to_u32());
+  return sin;
+}
+
+// The ioctls take the address inside struct ifreq's sockaddr; copying keeps to the rule of
+// no casts between unrelated structs.
+void put_address(ifreq& ifr, Ipv4Address a) {
+  const sockaddr_in sin = to_sockaddr(a);
+  static_assert(sizeof sin <= sizeof ifr.ifr_addr);
+  std::memcpy(&ifr.ifr_addr, &sin, sizeof sin);
+}
+
+void disable_ipv6(const std::string& name) {
+  std::ofstream f("/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6");
+  if (f) f << "1\n";
+}
+
+}  // namespace
+
+std::optional<InterfaceAddress> InterfaceAddress::parse(std::string_view text) {
+  const auto slash = text.find('/');
+  auto address = Ipv4Address::parse(text.substr(0, slash));
+  if (!address) return std::nullopt;
+  InterfaceAddress out{*address, 24};
+  if (slash != std::string_view::npos) {
+    const auto digits = text.substr(slash + 1);
+    int prefix = -1;
+    auto [next, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
+    if (ec != std::errc{} || next != digits.data() + digits.size() || prefix < 0 || prefix > 32) {
+      return std::nullopt;
+    }
+    out.prefix = prefix;
+  }
+  return out;
+}
+
+std::string InterfaceAddress::to_string() const {
+  return address.to_string() + "/" + std::to_string(prefix);
+}
+
+bool InterfaceAddress::contains(Ipv4Address other) const {
+  const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
+  return (address.to_u32() & mask) == (other.to_u32() & mask);
+}
+
+std::optional<TunError> configure_interface(const std::string& name, std::size_t mtu,
+                                            const std::optional<InterfaceAddress>& address,
+                                            bool up) {
+  ifreq ifr;
+  if (!fill_name(ifr, name)) {
+    return TunError{std::make_error_code(std::errc::invalid_argument),
+                    "interface name '" + name + "' must be 1 to 15 characters"};
+  }
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return error_for("socket(AF_INET) for interface ioctls", name);
+  auto fail = [&](const std::string& what) {
+    TunError e = error_for(what + " on " + name, name);
+    ::close(s);
+    return e;
+  };
+  if (mtu != 0) {
+    ifr.ifr_mtu = static_cast<int>(mtu);
+    if (::ioctl(s, SIOCSIFMTU, &ifr) < 0) return fail("SIOCSIFMTU " + std::to_string(mtu));
+  }
+  if (address) {
+    fill_name(ifr, name);
+    put_address(ifr, address->address);
+    if (::ioctl(s, SIOCSIFADDR, &ifr) < 0) return fail("SIOCSIFADDR " + address->to_string());
+    fill_name(ifr, name);
+    const std::uint32_t mask =
+        address->prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - address->prefix);
+    put_address(ifr, Ipv4Address(mask));
+    if (::ioctl(s, SIOCSIFNETMASK, &ifr) < 0) {
+      return fail("SIOCSIFNETMASK " + address->to_string());
+    }
+  }
+  if (up) {
+    fill_name(ifr, name);
+    if (::ioctl(s, SIOCGIFFLAGS, &ifr) < 0) return fail("SIOCGIFFLAGS");
+    if ((ifr.ifr_flags & IFF_UP) == 0) {
+      ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+      if (::ioctl(s, SIOCSIFFLAGS, &ifr) < 0) return fail("SIOCSIFFLAGS IFF_UP");
+    }
+  }
+  ::close(s);
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<TunLink>, TunError> TunLink::open(const TunConfig& config) {
+  ifreq ifr;
+  if (!fill_name(ifr, config.name)) {
+    return Unexpected(TunError{std::make_error_code(std::errc::invalid_argument),
+                               "TUN device name '" + config.name + "' must be 1 to 15 characters"});
+  }
+  const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Unexpected(error_for("cannot open /dev/net/tun", config.name));
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    TunError e = error_for("TUNSETIFF " + config.name, config.name);
+    ::close(fd);
+    return Unexpected(std::move(e));
+  }
+  const std::string name(ifr.ifr_name);  // the kernel's, if the name was a pattern (tun%d)
+  if (config.persist && ::ioctl(fd, TUNSETPERSIST, 1) < 0) {
+    TunError e = error_for("TUNSETPERSIST " + name, name);
+    ::close(fd);
+    return Unexpected(std::move(e));
+  }
+  if (config.disable_ipv6) disable_ipv6(name);
+  if (auto e = configure_interface(name, config.mtu, config.host, config.bring_up)) {
+    ::close(fd);
+    return Unexpected(std::move(*e));
+  }
+  // The MTU in force, whether we set it or found it.
+  std::size_t mtu = 1500;
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s >= 0) {
+    ifreq q;
+    fill_name(q, name);
+    if (::ioctl(s, SIOCGIFMTU, &q) == 0 && q.ifr_mtu > 0) mtu = static_cast<std::size_t>(q.ifr_mtu);
+    ::close(s);
+  }
+  return std::unique_ptr<TunLink>(new TunLink(fd, name, mtu));
+}
+
+TunLink::TunLink(int fd, std::string name, std::size_t mtu)
+    : fd_(fd), name_(std::move(name)), mtu_(mtu), buffer_(65536) {}
+
+TunLink::~TunLink() {
+  ::close(fd_);
+}
+
+void TunLink::send(wire::Bytes frame, Instant /*now*/) {
+  if (frame.size() > mtu_) {
+    ++stats_.oversize;
+    return;
+  }
+  for (;;) {
+    const ssize_t n = ::write(fd_, frame.data(), frame.size());
+    if (n >= 0) {
+      ++stats_.frames_out;
+      stats_.bytes_out += static_cast<std::uint64_t>(n);
+      return;
+    }
+    if (errno == EINTR) continue;
+    // EAGAIN (the kernel's backlog is full), EIO (the device is down): the medium drops.
+    ++stats_.send_dropped;
+    return;
+  }
+}
+
+std::size_t TunLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
+  std::size_t delivered = 0;
+  while (delivered < budget) {
+    const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) ++stats_.read_errors;
+      break;
+    }
+    if (n == 0) break;
+    ++stats_.frames_in;
+    stats_.bytes_in += static_cast<std::uint64_t>(n);
+    ++delivered;
+    sink.on_frame(wire::Bytes(buffer_.data(), static_cast<std::size_t>(n)), now);
+  }
+  return delivered;
+}
+
+}  // namespace synack::link

@@ -1,0 +1,102 @@
+// A Link on a Linux TUN device (/dev/net/tun, IFF_TUN | IFF_NO_PI): each read is one IPv4
+// packet the kernel routed to the device, each write one packet the kernel receives from it.
+// The kernel's own TCP/IP is then synack's peer.
+//
+//   auto tun = link::TunLink::open({.name = "synack0", .host = *InterfaceAddress::parse(
+//                                       "198.18.0.1/24")});
+//   if (!tun) { std::cerr << tun.error().message << "\n"; return 1; }
+//   synack::Stack stack(**tun, clock, {.address = Ipv4Address(198, 18, 0, 2)});
+//
+// The kernel side of the device gets `host` (its address and on-link prefix); synack uses
+// another address inside that prefix. The file descriptor is non-blocking: receive() reads
+// until the kernel has no more (EAGAIN) or the budget is spent, and poll_fd() is what an
+// epoll loop (src/runtime) waits on.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "base/result.hpp"
+#include "link/link.hpp"
+#include "synack/ipv4_address.hpp"
+
+namespace synack::link {
+
+// An interface address with its prefix length: "198.18.0.1/24".
+struct InterfaceAddress {
+  Ipv4Address address;
+  int prefix = 24;
+
+  static std::optional<InterfaceAddress> parse(std::string_view text);
+  std::string to_string() const;
+  // Whether `other` is on this address's subnet.
+  bool contains(Ipv4Address other) const;
+};
+
+struct TunConfig {
+  std::string name = "synack0";  // created if missing, attached to if it exists
+  std::size_t mtu = 0;           // 0: keep the device's MTU (1500 for a new device)
+  bool bring_up = true;          // set IFF_UP
+  // The kernel side's address and prefix; nullopt leaves the device's addresses alone
+  // (a device made by `synack netns up` has its address already).
+  std::optional<InterfaceAddress> host;
+  // Keep the device when the last descriptor closes (TUNSETPERSIST), as `synack netns up`
+  // does so that a later `synack serve` attaches to it.
+  bool persist = false;
+  // Turn IPv6 off on the device so the kernel sends no router or multicast-listener
+  // solicitations into synack (which speaks IPv4 only); best effort.
+  bool disable_ipv6 = true;
+};
+
+// Why a device could not be opened or configured: the errno and a sentence that says what
+// to do about it.
+struct TunError {
+  std::error_code code;
+  std::string message;
+};
+
+struct TunStats {
+  std::uint64_t frames_in = 0, bytes_in = 0;
+  std::uint64_t frames_out = 0, bytes_out = 0;
+  std::uint64_t send_dropped = 0;  // the kernel refused a write (queue full, device down)
+  std::uint64_t oversize = 0;      // frames larger than the MTU, not sent
+  std::uint64_t read_errors = 0;   // reads that failed other than EAGAIN
+};
+
+class TunLink final : public Link {
+ public:
+  static Result<std::unique_ptr<TunLink>, TunError> open(const TunConfig& config);
+  ~TunLink() override;
+  TunLink(const TunLink&) = delete;
+  TunLink& operator=(const TunLink&) = delete;
+
+  void send(wire::Bytes frame, Instant now) override;
+  std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
+  std::size_t mtu() const override { return mtu_; }
+  int poll_fd() const override { return fd_; }
+
+  const std::string& name() const { return name_; }
+  const TunStats& stats() const { return stats_; }
+
+ private:
+  TunLink(int fd, std::string name, std::size_t mtu);
+
+  int fd_;
+  std::string name_;
+  std::size_t mtu_;
+  TunStats stats_;
+  std::vector<std::uint8_t> buffer_;  // one packet being read
+};
+
+// Configures an interface of the calling thread's network namespace through ioctls on an
+// AF_INET socket: the MTU (0: leave), the address (nullopt: leave) and IFF_UP.
+std::optional<TunError> configure_interface(const std::string& name, std::size_t mtu,
+                                            const std::optional<InterfaceAddress>& address,
+                                            bool up);
+
+}  // namespace synack::link

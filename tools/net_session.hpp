@@ -1,0 +1,70 @@
+// What every real-network subcommand (serve, connect, get) shares: the options that pick
+// the device, the address, the namespace, a capture and injected faults, and a session that
+// opens them, in DESIGN.md's order: capture(fault(tun)), driven by a Runtime.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "link/capture.hpp"
+#include "link/fault_link.hpp"
+#include "link/pcap_capture.hpp"
+#include "link/tun/tun_link.hpp"
+#include "runtime/runtime.hpp"
+
+namespace synack::tools {
+
+struct NetOptions {
+  std::string tun = "synack0";
+  std::string ip = "198.18.0.2";
+  std::string host_ip;  // configure the kernel side (for a device not made by netns up)
+  std::string netns;
+  std::string pcap;
+  std::size_t mtu = 0;
+  // Faults on synack's side of the device, both directions (a stand-in for tc netem).
+  double loss = 0, reorder = 0, duplicate = 0, corrupt = 0;
+  double delay_ms = 0, jitter_ms = 0;
+  std::uint64_t seed = 1;
+  bool verbose = false;
+};
+
+void add_net_options(CLI::App& app, NetOptions& options);
+
+class NetSession {
+ public:
+  // Enters the namespace (the calling thread, before any other thread starts), opens the
+  // device and starts the runtime. nullptr with `error` set when something fails.
+  static std::unique_ptr<NetSession> open(const NetOptions& options, std::string& error);
+  // Stops the runtime (closing what is open, cleanly) and finishes the capture.
+  ~NetSession();
+
+  runtime::Runtime& rt() { return *runtime_; }
+  Ipv4Address address() const { return address_; }
+  // A line of link and TCP statistics, for --verbose.
+  std::string summary();
+
+ private:
+  NetSession() = default;
+
+  Ipv4Address address_;
+  std::unique_ptr<link::TunLink> tun_;
+  std::unique_ptr<link::FaultLink> fault_;
+  std::ofstream pcap_file_;
+  std::unique_ptr<link::PcapCapture> pcap_;
+  std::unique_ptr<link::CaptureLink> capture_;
+  std::unique_ptr<runtime::Runtime> runtime_;
+};
+
+// "20M" -> 20971520 (K, M, G are powers of 1024); nullopt if malformed.
+std::optional<std::uint64_t> parse_size(const std::string& text);
+
+// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts), and SIGPIPE.
+void block_stop_signals();
+// Waits for SIGINT or SIGTERM on a thread of its own, then calls `on_stop` once.
+void on_stop_signal(std::function<void()> on_stop);
+
+}  // namespace synack::tools
