@@ -95,7 +95,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   // RFC 7323 §5.3 R1, before the sequence check: PAWS.
   if (paws_rejects(seg)) {
     ++ctx_->counters.tcp.paws_rejected;
-    ack_now_ = true;
+    ack_now("ack: old timestamp (PAWS)");
     return;
   }
 
@@ -109,7 +109,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
     ack.flags = seg.flags.without(TcpFlags::syn);
     ack.seq = rcv_nxt_;
     on_segment(ack, now);
-    if (state_ != State::SynReceived) ack_now_ = true;  // an unacceptable ACK got an RST
+    if (state_ != State::SynReceived) ack_now("ack");  // an unacceptable ACK got an RST
     return;
   }
 
@@ -117,7 +117,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   if (!acceptable(seg)) {
     ++ctx_->counters.tcp.out_of_window;
     // An unacceptable segment gets an ACK, unless it is an RST.
-    if (!seg.has(TcpFlags::rst)) ack_now_ = true;
+    if (!seg.has(TcpFlags::rst)) ack_now("ack: out of window");
     if (!seg.payload.empty() && before(seg.seq, rcv_nxt_)) {
       // Data we already have, arriving again: report it (RFC 2883 §4.1.1), so the sender
       // can tell a needless retransmission from a loss.
@@ -152,7 +152,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   // in SYN_RECEIVED) RFC 5961 §4 replaces the old reset with a challenge ACK.
   if (seg.has(TcpFlags::syn)) {
     ++ctx_->counters.tcp.challenge_acks;
-    ack_now_ = true;
+    ack_now("challenge ACK: SYN");
     return;
   }
 
@@ -214,7 +214,7 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
     retries_ = 0;
     cancel(Timer::Retransmit);
     set_state(State::Established, "SYN+ACK received", now);
-    ack_now_ = true;  // the third segment of the handshake
+    ack_now("handshake ACK");  // the third segment of the handshake
     on_text(seg, now);
     if (seg.has(TcpFlags::fin)) on_fin(seg, now);
     return;
@@ -241,7 +241,7 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
   if (seg.seq != rcv_nxt_) {
     ++ctx_->counters.tcp.rst_ignored;
     ++ctx_->counters.tcp.challenge_acks;
-    ack_now_ = true;
+    ack_now("challenge ACK: RST");
     return false;
   }
   ++ctx_->counters.tcp.in_rsts;
@@ -292,7 +292,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     // An ACK for something not yet sent: ACK back and drop (RFC 5961 §5 makes it a
     // challenge ACK).
     ++ctx_->counters.tcp.bad_ack;
-    ack_now_ = true;
+    ack_now("challenge ACK: unsent data acked");
     return false;
   }
 
@@ -363,7 +363,7 @@ void Connection::schedule_ack(std::size_t bytes, Instant now) {
   // RFC 5681 §4.2: an ACK for at least every second full-sized segment; otherwise within
   // the delayed-ACK time (RFC 9293 §3.8.6.3: well under 0.5 s [RFC9293 MUST-40]).
   if (unacked_bytes_ >= 2u * (send_mss_ - (ts_ok_ ? 12u : 0u))) {
-    ack_now_ = true;
+    ack_now("ack: every second segment");
   } else if (!deadline(Timer::DelayedAck)) {
     arm(Timer::DelayedAck, now + config_.delayed_ack);
   }
@@ -397,7 +397,7 @@ void Connection::on_text(const Segment& seg, Instant now) {
     const auto dup = static_cast<std::size_t>(rcv_nxt_ - start);
     if (dup >= data.size()) {
       // All of it is old: ACK at once, reporting the duplicate (RFC 2883 §4.1.1).
-      ack_now_ = true;
+      ack_now("ack: duplicate (D-SACK)");
       dsack_ = wire::SackBlock{start.raw(), (start + data.size()).raw()};
       return;
     }
@@ -409,7 +409,7 @@ void Connection::on_text(const Segment& seg, Instant now) {
   const auto offset = static_cast<std::size_t>(start - rcv_nxt_);
   const std::size_t room = std::min<std::size_t>(rcv_wnd(), receive_buffer_.free());
   if (offset >= room) {
-    ack_now_ = true;
+    ack_now("ack: beyond the window");
     return;
   }
   if (data.size() > room - offset) data = data.first(room - offset);
@@ -419,7 +419,7 @@ void Connection::on_text(const Segment& seg, Instant now) {
     // Out of order: hold it in place and ACK at once, so the sender sees the hole
     // (RFC 5681 §4.2; RFC 9293 §3.10.7.4 seventh).
     ++ctx_->counters.tcp.out_of_order;
-    ack_now_ = true;
+    ack_now("dup ack: out of order");
     const auto added = reassembly_.add(start, end);
     if (added == Reassembly::Added::full) {
       ++ctx_->counters.tcp.ofo_dropped;
@@ -443,7 +443,7 @@ void Connection::on_text(const Segment& seg, Instant now) {
   }  // shutdown(SHUT_RD): accepted and acknowledged, then discarded
   rcv_nxt_ = reach;
   if (filled_hole || data.size() < seg.payload.size()) {
-    ack_now_ = true;  // a hole filled (RFC 5681 §4.2), or we could not take all of it
+    ack_now("ack: hole filled");  // a hole filled (RFC 5681 §4.2), or we could not take all of it
   } else {
     schedule_ack(data.size(), now);
   }
@@ -465,7 +465,7 @@ void Connection::on_fin(const Segment& seg, Instant now) {
   if (in_window(fin, rcv_nxt_, rcv_wnd() + 1)) peer_fin_ = fin;
   if (seg.payload.empty()) {
     ++ctx_->counters.tcp.out_of_order;
-    ack_now_ = true;
+    ack_now("dup ack: FIN out of order");
   }
 }
 
@@ -474,7 +474,7 @@ void Connection::take_fin(Instant now) {
   peer_fin_.reset();
   rcv_nxt_ += 1;
   fin_received_ = true;
-  ack_now_ = true;
+  ack_now("ack of FIN");
   switch (state_) {
     case State::SynReceived:
     case State::Established:

@@ -241,7 +241,7 @@ std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, I
         state_ == State::Established || state_ == State::FinWait1 || state_ == State::FinWait2;
     if (receiving && after > before) {
       const Seq new_edge = rcv_nxt_ + static_cast<std::uint32_t>(after);
-      if (new_edge - rcv_adv_ >= static_cast<std::int32_t>(threshold)) ack_now_ = true;
+      if (new_edge - rcv_adv_ >= static_cast<std::int32_t>(threshold)) ack_now("window update");
     }
     (void)now;
     return n;

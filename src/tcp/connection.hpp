@@ -215,6 +215,11 @@ class Connection {
 
   // Acknowledgment state (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
   bool ack_now_ = false;
+  std::string_view ack_cause_ = "ack";  // why, for the trace: the first reason given
+  void ack_now(std::string_view why) {
+    if (!ack_now_) ack_cause_ = why;
+    ack_now_ = true;
+  }
   std::size_t unacked_bytes_ = 0;  // received since our last ACK
   bool rst_pending_ = false;       // send RST on the next output
   bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a segment

@@ -154,7 +154,7 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
     // back, and an ACK numbered below what the peer has received would fail its sequence
     // check, its ACK field unread.
     fill_header(out, snd_max_, TcpFlags::ack, now);
-    out.cause = "ack";
+    out.cause = ack_cause_;
     note_sent(out, now, false);
     return true;
   }

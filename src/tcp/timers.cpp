@@ -43,7 +43,7 @@ void Connection::on_timer(Timer timer, Instant now) {
       return;
     }
     case Timer::DelayedAck:
-      ack_now_ = true;
+      ack_now("delayed ack");
       return;
     case Timer::TimeWait:
       if (state_ == State::TimeWait || state_ == State::FinWait2) {

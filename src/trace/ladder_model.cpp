@@ -81,7 +81,9 @@ bool contains(std::string_view s, std::string_view part) {
 // column tells that a write() sent data, but not that a segment is a retransmission.
 bool cause_worth_showing(std::string_view cause) {
   return starts_with(cause, "retransmit") || contains(cause, "probe") || contains(cause, "RST") ||
-         contains(cause, "reset") || cause == "abort";
+         contains(cause, "reset") || cause == "abort" || starts_with(cause, "challenge") ||
+         starts_with(cause, "dup ack") || cause == "window update" ||
+         contains(cause, "D-SACK") || contains(cause, "PAWS");
 }
 
 std::string api_text(const Event& e) {
