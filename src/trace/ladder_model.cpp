@@ -82,8 +82,8 @@ bool contains(std::string_view s, std::string_view part) {
 bool cause_worth_showing(std::string_view cause) {
   return starts_with(cause, "retransmit") || contains(cause, "probe") || contains(cause, "RST") ||
          contains(cause, "reset") || cause == "abort" || starts_with(cause, "challenge") ||
-         starts_with(cause, "dup ack") || cause == "window update" ||
-         contains(cause, "D-SACK") || contains(cause, "PAWS");
+         starts_with(cause, "dup ack") || cause == "window update" || contains(cause, "D-SACK") ||
+         contains(cause, "PAWS");
 }
 
 std::string api_text(const Event& e) {
