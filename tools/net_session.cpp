@@ -4,11 +4,14 @@
 #include <signal.h>
 
 #include <chrono>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include "link/tun/netns.hpp"
+#include "trace/ladder_model.hpp"
+#include "trace/ladder_text.hpp"
 
 namespace synack::tools {
 
@@ -20,6 +23,10 @@ void add_net_options(CLI::App& app, NetOptions& o) {
                  "Give the kernel side this address/prefix (for a device netns up did not make)");
   app.add_option("--netns", o.netns, "Run inside this network namespace (setns)");
   app.add_option("--pcap", o.pcap, "Write every packet synack sends or receives to FILE (pcap)");
+  app.add_option("--json", o.json, "Write every trace event to FILE as JSON lines");
+  app.add_flag("--ladder", o.ladder,
+               "Print the ladder diagram of the run on standard error when it ends (keeps "
+               "every packet in memory: for short runs)");
   app.add_option("--mtu", o.mtu, "Set the device's MTU");
   app.add_option("--loss", o.loss, "Inject loss: probability each frame is dropped, both ways")
       ->check(CLI::Range(0.0, 1.0));
@@ -98,6 +105,21 @@ std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& e
     top = s->capture_.get();
   }
 
+  if (!o.json.empty()) {
+    s->json_file_.open(o.json, std::ios::trunc);
+    if (!s->json_file_) {
+      error = "--json: cannot write " + o.json;
+      return nullptr;
+    }
+    s->json_ = std::make_unique<trace::JsonLines>(s->json_file_);
+    s->tee_.add(*s->json_);
+  }
+  if (o.ladder) {
+    s->recording_ = std::make_unique<trace::Recording>();
+    s->recording_->name_host(*address, "synack");
+    s->tee_.add(*s->recording_);
+  }
+
   StackConfig stack_config;
   stack_config.address = *address;
   std::random_device random;
@@ -105,12 +127,24 @@ std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& e
     word = (std::uint64_t{random()} << 32) | random();
   }
   s->runtime_ = std::make_unique<runtime::Runtime>(*top, stack_config);
+  if (s->tee_.size() > 0) {
+    s->runtime_->with_stack([&](auto& stack) { stack.set_trace(&s->tee_); });
+  }
   return s;
 }
 
 NetSession::~NetSession() {
-  if (runtime_) runtime_->stop();
+  if (runtime_) {
+    runtime_->stop();
+    // The driver thread has ended; nothing else emits events once the sink is detached.
+    if (tee_.size() > 0) runtime_->with_stack([](auto& stack) { stack.set_trace(nullptr); });
+  }
   runtime_.reset();
+  if (json_file_.is_open()) json_file_.close();
+  if (recording_) {
+    const trace::LadderModel model = trace::build_ladder(*recording_);
+    trace::render_text_ladder(model, {}, std::cerr);
+  }
   capture_.reset();
   pcap_.reset();
   if (pcap_file_.is_open()) pcap_file_.close();

@@ -15,6 +15,9 @@
 #include "link/pcap_capture.hpp"
 #include "link/tun/tun_link.hpp"
 #include "runtime/runtime.hpp"
+#include "trace/json_lines.hpp"
+#include "trace/recording.hpp"
+#include "trace/tee.hpp"
 
 namespace synack::tools {
 
@@ -24,6 +27,8 @@ struct NetOptions {
   std::string host_ip;  // configure the kernel side (for a device not made by netns up)
   std::string netns;
   std::string pcap;
+  std::string json;     // JSON lines of every trace event to this file
+  bool ladder = false;  // the text ladder of the run on standard error at the end
   std::size_t mtu = 0;
   // Faults on synack's side of the device, both directions (a stand-in for tc netem).
   double loss = 0, reorder = 0, duplicate = 0, corrupt = 0;
@@ -39,7 +44,8 @@ class NetSession {
   // Enters the namespace (the calling thread, before any other thread starts), opens the
   // device and starts the runtime. nullptr with `error` set when something fails.
   static std::unique_ptr<NetSession> open(const NetOptions& options, std::string& error);
-  // Stops the runtime (closing what is open, cleanly) and finishes the capture.
+  // Stops the runtime (closing what is open, cleanly), finishes the capture and the JSON
+  // log, and prints the ladder (--ladder) on standard error.
   ~NetSession();
 
   runtime::Runtime& rt() { return *runtime_; }
@@ -56,6 +62,13 @@ class NetSession {
   std::ofstream pcap_file_;
   std::unique_ptr<link::PcapCapture> pcap_;
   std::unique_ptr<link::CaptureLink> capture_;
+  // Trace sinks (--json, --ladder). The stack emits events under the runtime's mutex (on
+  // the driver thread or inline in an application's call), so the sinks need no lock of
+  // their own; they are read only after the runtime has stopped.
+  std::ofstream json_file_;
+  std::unique_ptr<trace::JsonLines> json_;
+  std::unique_ptr<trace::Recording> recording_;
+  trace::Tee tee_;
   std::unique_ptr<runtime::Runtime> runtime_;
 };
 

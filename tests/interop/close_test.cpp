@@ -7,6 +7,7 @@
 
 #include "interop.hpp"
 #include "tcp/state.hpp"
+#include "trace/recording.hpp"
 
 namespace synack::interop {
 namespace {
@@ -15,7 +16,8 @@ constexpr std::uint16_t kPort = 7000;
 
 // synack listening in this process and one connection from a kernel socket, accepted.
 struct Pair {
-  explicit Pair(const TestNetns& ns) : synack(ns) {
+  explicit Pair(const TestNetns& ns, Duration inbound_delay = Duration{})
+      : synack(ns, inbound_delay) {
     if (!synack.ok()) return;
     runtime::Runtime& rt = synack.rt();
     rt.tcp_socket(listener);
@@ -152,6 +154,50 @@ TEST(Close, KernelAbortWithLingerZeroResetsSynack) {
   const std::uint8_t byte = 1;
   EXPECT_TRUE(rt.write(p.conn, std::span(&byte, 1), written));
   rt.close(p.conn);
+}
+
+// Both sides close at once and the FINs cross (RFC 9293 3.6, case 2): each side, in
+// FIN_WAIT_1, receives the other's FIN before the ACK of its own, goes to CLOSING, and to
+// TIME_WAIT when its FIN is acknowledged. To make the FINs cross every time, synack sees
+// what the kernel sends 300 ms late (a FaultLink delay on its inbound side only): the kernel's
+// FIN is still on its way to synack when synack's FIN leaves, a few microseconds after the
+// kernel's close, and the kernel receives synack's FIN at once, in FIN-WAIT-1.
+TEST(Close, SimultaneousCloseCrossesFinsAndBothEndInTimeWait) {
+  SYNACK_REQUIRE_NETNS();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok()) << ns.error();
+  Pair p(ns, milliseconds(300));
+  ASSERT_TRUE(p.ok()) << p.synack.error() << std::strerror(errno);
+  runtime::Runtime& rt = p.synack.rt();
+  EXPECT_TRUE(kernel_reaches(ns, {"ESTAB"}));
+  // The kernel's ACK of the handshake has reached synack too (300 ms later).
+  ASSERT_TRUE(eventually([&] { return p.synack_in_state(tcp::State::Established) == 1; }, 5000ms));
+
+  // synack's states, recorded under the runtime's lock (where the stack emits them).
+  trace::Recording recording;
+  rt.with_stack([&](Stack& s) { s.set_trace(&recording); });
+  const auto closed_at = std::chrono::steady_clock::now();
+  ::close(p.kernel);  // the kernel's FIN: FIN-WAIT-1
+  p.kernel = -1;
+  rt.close(p.conn);  // synack's FIN: FIN_WAIT_1, before the kernel's FIN reaches it
+  // The kernel got synack's FIN in FIN-WAIT-1: CLOSING until its FIN is acknowledged.
+  const auto kernel_closing = kernel_states(ns.name(), kPort);
+  const bool in_time = std::chrono::steady_clock::now() - closed_at < 250ms;
+  if (in_time) {
+    EXPECT_EQ(kernel_closing, std::vector<std::string>{"CLOSING"});
+    EXPECT_EQ(p.synack_in_state(tcp::State::FinWait1), 1u);
+  }
+  // Then synack receives the kernel's FIN (CLOSING) and the ACK of its own (TIME_WAIT),
+  // and acknowledges the kernel's FIN (the kernel's TIME-WAIT).
+  EXPECT_TRUE(eventually([&] { return p.synack_in_state(tcp::State::TimeWait) == 1; }, 5000ms));
+  EXPECT_TRUE(kernel_reaches(ns, {"TIME-WAIT"}));
+  rt.with_stack([&](Stack& s) { s.set_trace(nullptr); });
+  std::vector<tcp::State> states;
+  for (const auto& e : recording.events()) {
+    if (e.kind == trace::Event::Kind::state && e.tuple.local.port == kPort) states.push_back(e.to);
+  }
+  EXPECT_EQ(states, (std::vector<tcp::State>{tcp::State::FinWait1, tcp::State::Closing,
+                                             tcp::State::TimeWait}));
 }
 
 }  // namespace

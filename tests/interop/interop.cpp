@@ -290,7 +290,7 @@ std::string add_kernel_loss(const TestNetns& ns, double percent) {
          p.str();
 }
 
-InProcessStack::InProcessStack(const TestNetns& ns) {
+InProcessStack::InProcessStack(const TestNetns& ns, Duration inbound_delay) {
   auto guard = link::NetnsGuard::enter(ns.name());
   if (!guard) {
     error_ = guard.error();
@@ -305,6 +305,12 @@ InProcessStack::InProcessStack(const TestNetns& ns) {
   }
   tun_ = std::move(*tun);
   link::Link* top = tun_.get();
+  if (inbound_delay > Duration{}) {
+    sim::ChannelParams inbound = link::FaultLink::no_faults();
+    inbound.delay = inbound_delay;
+    fault_ = std::make_unique<link::FaultLink>(*top, link::FaultLink::no_faults(), inbound, 1);
+    top = fault_.get();
+  }
   if (const char* dir = std::getenv("SYNACK_INTEROP_PCAP")) {
     const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
     const std::string name =

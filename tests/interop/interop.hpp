@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "link/capture.hpp"
+#include "link/fault_link.hpp"
 #include "link/pcap_capture.hpp"
 #include "link/tun/netns.hpp"
 #include "link/tun/tun_link.hpp"
@@ -153,9 +154,11 @@ std::string add_kernel_loss(const TestNetns& ns, double percent);
 // synack inside the test process: a TUN link on the namespace's synack0, driven by a
 // Runtime (so the test uses synack's blocking API as an application would). With
 // SYNACK_INTEROP_PCAP=DIR in the environment, its packets go to DIR/<test name>.pcap.
+// `inbound_delay` (a FaultLink) holds every frame from the kernel that long before synack
+// sees it, so that packets can be made to cross deterministically.
 class InProcessStack {
  public:
-  explicit InProcessStack(const TestNetns& ns);
+  explicit InProcessStack(const TestNetns& ns, Duration inbound_delay = Duration{});
   runtime::Runtime& rt() { return *runtime_; }
   link::TunLink& tun() { return *tun_; }
   bool ok() const { return error_.empty(); }
@@ -164,6 +167,7 @@ class InProcessStack {
  private:
   std::string error_;
   std::unique_ptr<link::TunLink> tun_;
+  std::unique_ptr<link::FaultLink> fault_;
   std::ofstream pcap_file_;
   std::unique_ptr<link::PcapCapture> pcap_;
   std::unique_ptr<link::CaptureLink> capture_;
