@@ -12,10 +12,9 @@
 #include <ostream>
 
 #include "link/capture.hpp"
+#include "trace/pcap_writer.hpp"
 
 namespace synack::link {
-
-inline constexpr std::uint32_t kLinktypeRaw = 101;
 
 class PcapCapture final : public CaptureSink {
  public:
@@ -23,12 +22,11 @@ class PcapCapture final : public CaptureSink {
   explicit PcapCapture(std::ostream& out, std::int64_t epoch_ns = 0);
 
   void on_capture(Direction dir, wire::Bytes frame, Instant at) override;
-  std::uint64_t records() const { return records_; }
+  std::uint64_t records() const { return writer_.records(); }
 
  private:
-  std::ostream& out_;
+  trace::PcapWriter writer_;  // the file format, shared with the demo's per-host captures
   std::int64_t epoch_ns_;
-  std::uint64_t records_ = 0;
 };
 
 }  // namespace synack::link
