@@ -30,6 +30,7 @@ enum class Option {
   keep_count,      // TCP_KEEPCNT
   nodelay,         // TCP_NODELAY: 0 or 1
   max_segment,     // TCP_MAXSEG: our MSS, bytes
+  user_timeout,    // TCP_USER_TIMEOUT: ms data may stay unacknowledged before ETIMEDOUT; 0 off
 };
 
 }  // namespace synack

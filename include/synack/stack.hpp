@@ -79,6 +79,15 @@ class Stack {
   std::error_code getpeername(SocketId s, Endpoint& out) const;
   std::error_code setsockopt(SocketId s, Option opt, int value);
   std::error_code getsockopt(SocketId s, Option opt, int& value) const;
+  // read() that leaves the bytes in place (MSG_PEEK). UDP: the next datagram.
+  std::error_code peek(SocketId s, std::span<std::uint8_t> out, std::size_t& n,
+                       Endpoint* from = nullptr, bool* truncated = nullptr);
+  // What a socket holds (FIONREAD and SIOCOUTQ). invalid_argument for a listener.
+  struct Queued {
+    std::size_t readable = 0;        // TCP: bytes read() can return; UDP: the next datagram's size
+    std::size_t unacknowledged = 0;  // TCP: bytes written and not yet acknowledged
+  };
+  std::error_code queued(SocketId s, Queued& out) const;
   // SO_ERROR: the pending error, cleared by reading it.
   std::error_code socket_error(SocketId s);
   Readiness readiness(SocketId s) const;

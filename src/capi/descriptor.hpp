@@ -1,0 +1,38 @@
+// What a kernel descriptor of a synack_host stands for: a socket (with the per-descriptor
+// state POSIX keeps above the protocol: O_NONBLOCK, timeouts, the address family) or an
+// epoll instance (its interest list).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "synack/socket.hpp"
+#include "synack/time.hpp"
+
+namespace synack::capi {
+
+struct EpollInterest {
+  std::uint32_t events = 0;  // EPOLLIN | EPOLLOUT | EPOLLET | EPOLLONESHOT ...
+  std::uint64_t data = 0;    // epoll_data_t, returned as given
+  bool disabled = false;     // EPOLLONESHOT fired; re-armed by EPOLL_CTL_MOD
+  // EPOLLET: the readiness last reported, so only a new edge is reported again.
+  std::uint32_t reported = 0;
+};
+
+struct Descriptor {
+  enum class Kind : std::uint8_t { tcp, udp, epoll } kind = Kind::tcp;
+  int kernel_fd = -1;  // the eventfd standing for it (the descriptor number itself)
+  bool cloexec = false;
+  // Sockets
+  SocketId socket = -1;
+  int domain = 0;  // AF_INET, or AF_INET6 (IPv4-mapped addresses only)
+  bool nonblocking = false;
+  bool listening = false;
+  std::optional<Duration> receive_timeout;  // SO_RCVTIMEO; nullopt waits for ever
+  std::optional<Duration> send_timeout;     // SO_SNDTIMEO
+  // Epoll instances: the watched descriptor number -> its interest
+  std::map<int, EpollInterest> interests;
+};
+
+}  // namespace synack::capi
