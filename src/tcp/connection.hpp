@@ -73,6 +73,8 @@ class Connection {
   std::size_t write(std::span<const std::uint8_t> data, std::error_code& ec, Instant now);
   // Copies received bytes out; 0 with no error means end of stream (the peer's FIN).
   std::size_t read(std::span<std::uint8_t> out, std::error_code& ec, Instant now);
+  // read() that leaves the bytes in the receive buffer (MSG_PEEK); the same errors.
+  std::size_t peek(std::span<std::uint8_t> out, std::error_code& ec);
   // Half-close: our FIN follows the data already written.
   void shutdown_write(Instant now);
   void shutdown_read();
@@ -163,6 +165,9 @@ class Connection {
   void cancel(Timer t);
   void restart_retransmit_timer(Instant now);
   void enter_time_wait(Instant now);
+  // What read() and peek() say when there is nothing to copy: the pending error, end of
+  // stream (0), or would-block.
+  void nothing_to_read(std::error_code& ec);
   Seq send_buffer_end() const;  // the sequence number after the last byte written
   std::optional<Seq> fin_seq() const;
 
