@@ -349,6 +349,24 @@ std::error_code Stack::peek(SocketId id, std::span<std::uint8_t> out, std::size_
   return ec;
 }
 
+std::error_code Stack::queued(SocketId id, Queued& out) const {
+  out = {};
+  const SocketSlot* sl = impl_->slot(id);
+  if (!sl) return err(std::errc::bad_file_descriptor);
+  if (sl->kind == SocketSlot::Kind::udp) {
+    // FIONREAD on a datagram socket: the size of the next datagram, which one read takes.
+    if (!sl->datagrams.empty()) out.readable = sl->datagrams.front().data.size();
+    return {};
+  }
+  if (sl->listener) return err(std::errc::invalid_argument);  // as Linux's SIOCINQ/SIOCOUTQ
+  // Before connect() there is nothing either way (Linux reports 0 for a closed socket).
+  if (const tcp::Connection* c = impl_->conn_of(id)) {
+    out.readable = c->bytes_readable();
+    out.unacknowledged = c->bytes_unacknowledged();
+  }
+  return {};
+}
+
 std::error_code Stack::write(SocketId id, std::span<const std::uint8_t> data, std::size_t& n) {
   Impl& s = *impl_;
   n = 0;

@@ -98,6 +98,10 @@ class Connection {
 
   bool readable() const;
   bool writable() const;
+  // In-order bytes read() would return (FIONREAD).
+  std::size_t bytes_readable() const { return receive_buffer_.size(); }
+  // Bytes written and not yet acknowledged, sent or not; SYN and FIN not counted (SIOCOUTQ).
+  std::size_t bytes_unacknowledged() const { return send_buffer_.size(); }
   // The error the next call will report (SO_ERROR), if any.
   std::error_code pending_error() const { return error_; }
   std::error_code take_error() { return std::exchange(error_, {}); }

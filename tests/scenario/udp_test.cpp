@@ -169,6 +169,32 @@ TEST_F(Udp, PeekLeavesTheDatagramForTheNextRead) {
   EXPECT_EQ(b->data, second);
 }
 
+TEST_F(Udp, QueuedIsTheSizeOfTheNextDatagram) {
+  // FIONREAD on a datagram socket: what the next read takes, not the total queued.
+  const SocketId srv = bound_socket(server, kEchoPort);
+  SocketId cli = -1;
+  ASSERT_FALSE(client.stack.udp_socket(cli));
+  Stack::Queued q{.readable = 1, .unacknowledged = 1};
+  ASSERT_FALSE(server.stack.queued(srv, q));
+  EXPECT_EQ(q.readable, 0u);
+  EXPECT_EQ(q.unacknowledged, 0u);
+  for (const std::size_t size : {std::size_t{100}, std::size_t{30}, std::size_t{0}}) {
+    ASSERT_FALSE(client.stack.send_to(cli, bytes_of(pattern(size, 1)), {kServerAddr, kEchoPort}));
+  }
+  ASSERT_TRUE(
+      world.run_until([&] { return server.stack.readiness(srv).readable; }, seconds(1)).done);
+  world.run_for(milliseconds(10));  // all have arrived
+  for (const std::size_t size : {std::size_t{100}, std::size_t{30}, std::size_t{0}}) {
+    ASSERT_FALSE(server.stack.queued(srv, q));
+    EXPECT_EQ(q.readable, size);
+    EXPECT_EQ(q.unacknowledged, 0u);
+    ASSERT_TRUE(receive(server, srv));
+  }
+  ASSERT_FALSE(server.stack.queued(srv, q));
+  EXPECT_EQ(q.readable, 0u);
+  EXPECT_EQ(server.stack.queued(99, q), std::errc::bad_file_descriptor);
+}
+
 TEST_F(Udp, AConnectedSocketHearsOnlyItsPeer) {
   // Two client sockets; the server's socket is connected to the first.
   SocketId peer = -1, stranger = -1;
