@@ -308,6 +308,51 @@ TEST(CapiConnect, BlockingWaitsForTheHandshake) {
   EXPECT_ERRNO(synack_connect(h, fd, as_sockaddr(peer), sizeof peer), EISCONN);
 }
 
+TEST(CapiConnect, SendTimeoutLeavesTheHandshakeInProgress) {
+  CapiPeer p;
+  synack_host* h = p.host();
+  const int fd = synack_socket(h, AF_INET, SOCK_STREAM, 0);
+  {
+    auto lock = h->host.lock();
+    h->host.find(fd)->send_timeout = milliseconds(1500);  // SO_SNDTIMEO
+  }
+  const sockaddr_in peer = ipv4_address(CapiPeer::kRemote, 80);
+  std::atomic<int> result{-2};
+  std::atomic<int> error{0};
+  std::thread client([&] {
+    result = synack_connect(h, fd, as_sockaddr(peer), sizeof peer);
+    error = errno;
+  });
+  EXPECT_EQ(wait_for_segment(p).header.flags, SYN);
+  synack_usleep(h, 1'500'000);  // the SYN's retransmission on the way, at 1 s
+  client.join();
+  EXPECT_EQ(result, -1);
+  EXPECT_EQ(error, EINPROGRESS);
+  EXPECT_EQ(synack_fcntl(h, fd, F_SETFL, O_NONBLOCK), 0);
+  EXPECT_ERRNO(synack_connect(h, fd, as_sockaddr(peer), sizeof peer), EALREADY);
+}
+
+TEST(CapiClose, ACallBlockedOnTheDescriptorFailsWithEbadf) {
+  CapiPeer p;
+  synack_host* h = p.host();
+  const auto c = p.accept_established();
+  std::atomic<bool> calling{false};
+  std::atomic<ssize_t> n{-2};
+  std::atomic<int> error{0};
+  std::thread reader([&] {
+    char buf[8];
+    calling = true;
+    n = synack_read(h, c.fd, buf, sizeof buf);
+    error = errno;
+  });
+  while (!calling) std::this_thread::yield();
+  let_it_block();
+  EXPECT_EQ(synack_close(h, c.fd), 0);
+  reader.join();
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(error, EBADF);
+}
+
 TEST(CapiShutdown, ChecksHowAndNeedsAConnection) {
   CapiPeer p;
   synack_host* h = p.host();
