@@ -44,7 +44,11 @@ Connection::Connection(Context& ctx, const Config& config, const FourTuple& tupl
   // A per-connection start for the timestamp clock, so tsval reveals neither uptime nor
   // other connections (RFC 7323 §5.4); derived from the ISS, itself a keyed hash.
   ts_offset_ = iss.raw() * 0x9e3779b1u;
-  rcv_wscale_ = config.window_scaling ? window_shift_for(config.receive_buffer) : 0;
+  // The shift is for the largest buffer the connection may have (Linux's
+  // tcp_select_initial_window); the windows we advertise come from the buffer it has.
+  rcv_wscale_ = config.window_scaling
+                    ? window_shift_for(std::max(config.receive_buffer, config.receive_buffer_max))
+                    : 0;
   ++ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
 }
 
