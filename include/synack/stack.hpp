@@ -79,7 +79,8 @@ class Stack {
   std::error_code getpeername(SocketId s, Endpoint& out) const;
   std::error_code setsockopt(SocketId s, Option opt, int value);
   std::error_code getsockopt(SocketId s, Option opt, int& value) const;
-  // read() that leaves the bytes in place (MSG_PEEK). UDP: the next datagram.
+  // read() that leaves the bytes in place (MSG_PEEK), with read()'s errors. UDP: the next
+  // datagram, as receive_from() gives it. TCP leaves `from` alone and `truncated` false.
   std::error_code peek(SocketId s, std::span<std::uint8_t> out, std::size_t& n,
                        Endpoint* from = nullptr, bool* truncated = nullptr);
   // What a socket holds (FIONREAD and SIOCOUTQ). invalid_argument for a listener.
