@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "capi/fail.hpp"
+#include "capi/call.hpp"
 #include "capi/host.hpp"
 #include "stack/counters.hpp"
 #include "tcp/state.hpp"
@@ -284,3 +285,30 @@ int epoll_wait(Host& host, int epfd, epoll_event* events, int maxevents, int tim
 }
 
 }  // namespace synack::capi
+
+// --- The C calls -------------------------------------------------------------------------------
+
+extern "C" {
+
+int synack_poll(synack_host* h, struct pollfd* fds, nfds_t nfds, int timeout_ms) {
+  synack::capi::Host* host = synack::capi::host_of(h);
+  return host ? synack::capi::poll(*host, fds, nfds, timeout_ms) : -1;
+}
+
+int synack_epoll_create(synack_host* h, int size) {
+  synack::capi::Host* host = synack::capi::host_of(h);
+  return host ? synack::capi::epoll_create(*host, size) : -1;
+}
+
+int synack_epoll_ctl(synack_host* h, int epfd, int op, int fd, struct epoll_event* event) {
+  synack::capi::Host* host = synack::capi::host_of(h);
+  return host ? synack::capi::epoll_ctl(*host, epfd, op, fd, event) : -1;
+}
+
+int synack_epoll_wait(synack_host* h, int epfd, struct epoll_event* events, int maxevents,
+                      int timeout_ms) {
+  synack::capi::Host* host = synack::capi::host_of(h);
+  return host ? synack::capi::epoll_wait(*host, epfd, events, maxevents, timeout_ms) : -1;
+}
+
+}  // extern "C"

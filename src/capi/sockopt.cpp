@@ -24,6 +24,7 @@
 #include <cstring>
 
 #include "capi/fail.hpp"
+#include "capi/call.hpp"
 #include "capi/host.hpp"
 #include "synack/synack.h"
 #include "tcp/config.hpp"
@@ -366,3 +367,20 @@ int getsockopt(Host& host, int fd, int level, int name, void* value, socklen_t* 
 }
 
 }  // namespace synack::capi
+
+// --- The C calls -------------------------------------------------------------------------------
+
+extern "C" {
+
+int synack_getsockopt(synack_host* h, int fd, int level, int name, void* value, socklen_t* len) {
+  synack::capi::Host* host = synack::capi::host_of(h);
+  return host ? synack::capi::getsockopt(*host, fd, level, name, value, len) : -1;
+}
+
+int synack_setsockopt(synack_host* h, int fd, int level, int name, const void* value,
+                      socklen_t len) {
+  synack::capi::Host* host = synack::capi::host_of(h);
+  return host ? synack::capi::setsockopt(*host, fd, level, name, value, len) : -1;
+}
+
+}  // extern "C"

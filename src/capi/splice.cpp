@@ -12,18 +12,17 @@
 // time, with the host unlocked, as the pipe is the kernel's.
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "capi/fail.hpp"
+#include "capi/call.hpp"
 #include "capi/host.hpp"
 
 namespace synack::capi {
@@ -103,11 +102,6 @@ std::optional<Instant> socket_deadline(Host& host, const Descriptor& d,
   if (d.nonblocking) return host.now();
   if (timeout) return host.now() + *timeout;
   return std::nullopt;
-}
-
-// SIGPIPE to the calling thread, as Linux's sendmsg raises it for a broken connection.
-void raise_sigpipe() {
-  ::pthread_kill(::pthread_self(), SIGPIPE);
 }
 
 ssize_t socket_to_pipe(Host& host, std::unique_lock<std::mutex>& held, int fd, int pipe,
@@ -194,10 +188,9 @@ ssize_t pipe_to_socket(Host& host, std::unique_lock<std::mutex>& held, int pipe,
     }
     if (ec) {
       host.run();
-      // tcp_sendmsg: a socket never connected, or shut for writing, is EPIPE.
-      const int error = ec == std::errc::not_connected ? EPIPE : errno_from(ec);
-      if (error == EPIPE) raise_sigpipe();
-      return fail_with(error);
+      // tcp_sendmsg: a socket never connected, or shut for writing, is EPIPE. Linux raises
+      // SIGPIPE with it; the C calls' writes do not (as with MSG_NOSIGNAL), nor does this.
+      return fail_with(ec == std::errc::not_connected ? EPIPE : errno_from(ec));
     }
     host.run();
     // Exactly what the stack took leaves the pipe; the rest stays for the next call.
@@ -252,3 +245,19 @@ ssize_t splice(Host& host, int fd_in, loff_t* off_in, int fd_out, loff_t* off_ou
 }
 
 }  // namespace synack::capi
+
+// --- The C calls -------------------------------------------------------------------------------
+
+extern "C" {
+
+int synack_pipe(synack_host* h, int fds[2]) {
+  return synack::capi::host_of(h) ? synack::capi::pipe(fds) : -1;
+}
+
+ssize_t synack_splice(synack_host* h, int fd_in, loff_t* off_in, int fd_out, loff_t* off_out,
+                      size_t len, unsigned int flags) {
+  synack::capi::Host* host = synack::capi::host_of(h);
+  return host ? synack::capi::splice(*host, fd_in, off_in, fd_out, off_out, len, flags) : -1;
+}
+
+}  // extern "C"
