@@ -68,7 +68,8 @@ class Stack {
   std::error_code listen(SocketId s, int backlog);
   // A completed connection, or resource_unavailable_try_again.
   std::error_code accept(SocketId listener, SocketId& out, Endpoint* peer = nullptr);
-  // TCP: operation_in_progress, then readiness tells. UDP: sets the default peer.
+  // TCP: operation_in_progress, then readiness tells. UDP: sets the default peer, or with
+  // Endpoint{} (0.0.0.0:0) removes it, as connect(AF_UNSPEC) does.
   std::error_code connect(SocketId s, Endpoint remote);
   // Bytes read, 0 at end of stream. UDP: one datagram (truncated to out.size()).
   std::error_code read(SocketId s, std::span<std::uint8_t> out, std::size_t& n);

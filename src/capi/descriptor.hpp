@@ -36,9 +36,19 @@ struct Descriptor {
   enum class Kind : std::uint8_t { tcp, udp, epoll } kind = Kind::tcp;
   int kernel_fd = -1;  // the eventfd standing for it (the descriptor number itself)
   bool cloexec = false;
+  // Given by Host::add and never given again: a call that slept notices when its
+  // descriptor was closed, even if the same number (and socket) came back meanwhile.
+  std::uint64_t serial = 0;
   // Sockets
   SocketId socket = -1;
   int domain = 0;  // AF_INET, or AF_INET6 (IPv4-mapped addresses only)
+  // TCP connect() as the socket layer follows it (Linux's sock->state): a second
+  // connect() during the handshake answers EALREADY, the first after it 0, then EISCONN.
+  enum class Connect : std::uint8_t { unconnected, connecting, connected };
+  Connect connect = Connect::unconnected;
+  bool bound = false;       // bind() chose the local address: kept when Linux disconnects
+  bool shut_read = false;   // UDP shutdown(SHUT_RD): reads end (TCP's is the stack's)
+  bool shut_write = false;  // UDP shutdown(SHUT_WR): sends fail with EPIPE
   bool nonblocking = false;
   bool listening = false;
   std::optional<Duration> receive_timeout;  // SO_RCVTIMEO; nullopt waits for ever

@@ -140,6 +140,7 @@ int Host::add(Descriptor d) {
     run();
   }
   d.kernel_fd = fd;
+  d.serial = ++next_serial_;
   table_.emplace(fd, std::move(d));
   identities_[fd] = eventfd_identity(fd);
   return fd;
@@ -157,7 +158,7 @@ void Host::remove(int fd) {
 
 void Host::run() {
   stack_.poll(clock_.now());
-  changed_.notify_all();
+  notify();
 }
 
 std::optional<Instant> Host::next_deadline() const {

@@ -92,8 +92,8 @@ class Host {
   // errno for a descriptor find() did not know: ENOTSOCK when the kernel has it open (a
   // file, a pipe), EBADF when nobody does. Always returns -1.
   int fail_unknown(int fd) const;
-  // Opens a kernel descriptor (an eventfd, FD_CLOEXEC when d.cloexec) to stand for `d`.
-  // Returns it, or -1 with errno (EMFILE, ENFILE, ENOMEM).
+  // Opens a kernel descriptor (an eventfd, FD_CLOEXEC when d.cloexec) to stand for `d`,
+  // and gives it a new serial. Returns it, or -1 with errno (EMFILE, ENFILE, ENOMEM).
   int add(Descriptor d);
   // Forgets `fd` (also in every epoll interest list, as closing a file drops it from the
   // epoll sets that watch it) and closes its kernel descriptor unless the C library's
@@ -107,7 +107,12 @@ class Host {
   void run();
   // Wakes every waiter without polling: for changes outside the stack (a descriptor
   // closed, an epoll interest added).
-  void notify() { changed_.notify_all(); }
+  void notify() {
+    ++changes_;
+    changed_.notify_all();
+  }
+  // Counts run() and notify(): a waiter that saw it unchanged knows nothing happened.
+  std::uint64_t changes() const { return changes_; }
   // Moves virtual time forward to `t`, stopping at each timer on the way so that each
   // fires at its own instant (packets carry the time they were sent). Wakes waiters.
   void advance_to(Instant t);
@@ -146,6 +151,8 @@ class Host {
   // closed again by remove() or ~Host().
   std::unordered_map<int, std::string> identities_;
   std::uint64_t truncated_ = 0;
+  std::uint64_t changes_ = 0;
+  std::uint64_t next_serial_ = 0;
 
   bool still_ours(int fd) const;
   void release(Descriptor& d);

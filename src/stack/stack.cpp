@@ -267,6 +267,11 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
   std::error_code ec;
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind == SocketSlot::Kind::udp) {
+    if (remote == Endpoint{}) {  // connect(AF_UNSPEC): datagrams from anyone again
+      sl->remote.reset();
+      trace_api(s, id, "connect", "AF_UNSPEC", {});
+      return {};
+    }
     if (!sl->bound) ec = bind(id, Endpoint{});
     if (!ec) {
       sl->remote = remote;
