@@ -51,6 +51,8 @@ std::string_view option_name(Option o) {
       return "TCP_NODELAY";
     case Option::max_segment:
       return "TCP_MAXSEG";
+    case Option::user_timeout:
+      return "TCP_USER_TIMEOUT";
   }
   return "?";
 }

@@ -68,7 +68,8 @@ class Stack {
   std::error_code listen(SocketId s, int backlog);
   // A completed connection, or resource_unavailable_try_again.
   std::error_code accept(SocketId listener, SocketId& out, Endpoint* peer = nullptr);
-  // TCP: operation_in_progress, then readiness tells. UDP: sets the default peer.
+  // TCP: operation_in_progress, then readiness tells. UDP: sets the default peer, or with
+  // Endpoint{} (0.0.0.0:0) removes it, as connect(AF_UNSPEC) does.
   std::error_code connect(SocketId s, Endpoint remote);
   // Bytes read, 0 at end of stream. UDP: one datagram (truncated to out.size()).
   std::error_code read(SocketId s, std::span<std::uint8_t> out, std::size_t& n);
@@ -79,7 +80,8 @@ class Stack {
   std::error_code getpeername(SocketId s, Endpoint& out) const;
   std::error_code setsockopt(SocketId s, Option opt, int value);
   std::error_code getsockopt(SocketId s, Option opt, int& value) const;
-  // read() that leaves the bytes in place (MSG_PEEK). UDP: the next datagram.
+  // read() that leaves the bytes in place (MSG_PEEK), with read()'s errors. UDP: the next
+  // datagram, as receive_from() gives it. TCP leaves `from` alone and `truncated` false.
   std::error_code peek(SocketId s, std::span<std::uint8_t> out, std::size_t& n,
                        Endpoint* from = nullptr, bool* truncated = nullptr);
   // What a socket holds (FIONREAD and SIOCOUTQ). invalid_argument for a listener.

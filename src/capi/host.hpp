@@ -15,6 +15,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -91,10 +92,12 @@ class Host {
   // errno for a descriptor find() did not know: ENOTSOCK when the kernel has it open (a
   // file, a pipe), EBADF when nobody does. Always returns -1.
   int fail_unknown(int fd) const;
-  // Opens a kernel descriptor (an eventfd, FD_CLOEXEC when d.cloexec) to stand for `d`.
-  // Returns it, or -1 with errno (EMFILE, ENFILE, ENOMEM).
+  // Opens a kernel descriptor (an eventfd, FD_CLOEXEC when d.cloexec) to stand for `d`,
+  // and gives it a new serial. Returns it, or -1 with errno (EMFILE, ENFILE, ENOMEM).
   int add(Descriptor d);
-  // Forgets `fd` and closes its kernel descriptor. The caller closes the stack socket.
+  // Forgets `fd` (also in every epoll interest list, as closing a file drops it from the
+  // epoll sets that watch it) and closes its kernel descriptor unless the C library's
+  // close() already released it. The caller closes the stack socket.
   void remove(int fd);
   // Every descriptor, for poll/epoll bookkeeping.
   std::unordered_map<int, Descriptor>& descriptors() { return table_; }
@@ -102,6 +105,14 @@ class Host {
   // Polls the stack at the current time (frames in, timers due, output out) and wakes
   // every waiter. Call after anything that changes the stack.
   void run();
+  // Wakes every waiter without polling: for changes outside the stack (a descriptor
+  // closed, an epoll interest added).
+  void notify() {
+    ++changes_;
+    changed_.notify_all();
+  }
+  // Counts run() and notify(): a waiter that saw it unchanged knows nothing happened.
+  std::uint64_t changes() const { return changes_; }
   // Moves virtual time forward to `t`, stopping at each timer on the way so that each
   // fires at its own instant (packets carry the time they were sent). Wakes waiters.
   void advance_to(Instant t);
@@ -120,6 +131,9 @@ class Host {
   // Microseconds since the Unix epoch on the virtual clock; advances it by 1 µs first.
   std::int64_t gettimeofday_usecs();
 
+  // Packets netdev_receive cut short because the caller's buffer was too small.
+  std::uint64_t truncated_packets() const { return truncated_; }
+
   // How far netdev_receive moves time looking for a packet before giving up.
   static constexpr Duration receive_limit = seconds(5);
   // The wall-clock date virtual time 0 stands for (2026-01-01T00:00:00Z).
@@ -132,6 +146,16 @@ class Host {
   PacketQueue link_;
   Stack stack_;
   std::unordered_map<int, Descriptor> table_;
+  // Each descriptor's eventfd as the kernel names it (see eventfd_identity in host.cpp),
+  // so that a number the C library closed and the kernel gave to someone else is not
+  // closed again by remove() or ~Host().
+  std::unordered_map<int, std::string> identities_;
+  std::uint64_t truncated_ = 0;
+  std::uint64_t changes_ = 0;
+  std::uint64_t next_serial_ = 0;
+
+  bool still_ours(int fd) const;
+  void release(Descriptor& d);
 };
 
 }  // namespace synack::capi

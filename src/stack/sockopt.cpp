@@ -67,6 +67,12 @@ std::error_code Stack::setsockopt(SocketId id, Option opt, int value) {
       if (value < 88 || value > 32767 || c) return err(std::errc::invalid_argument);
       cfg.mss = static_cast<std::uint16_t>(value);
       break;
+    case Option::user_timeout:
+      // R2 as a time, for this connection [RFC9293 MUST-21]. Milliseconds, as Linux takes
+      // it; it may change at any time and is read at each timer expiry.
+      if (value < 0) return err(std::errc::invalid_argument);
+      cfg.user_timeout = milliseconds(value);
+      break;
     default:
       return err(std::errc::no_protocol_option);
   }
@@ -115,6 +121,10 @@ std::error_code Stack::getsockopt(SocketId id, Option opt, int& value) const {
       break;
     case Option::max_segment:
       value = c ? c->effective_mss() : cfg.mss;
+      break;
+    case Option::user_timeout:
+      value = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(cfg.user_timeout).count());
       break;
   }
   return {};

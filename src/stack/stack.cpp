@@ -267,6 +267,11 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
   std::error_code ec;
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind == SocketSlot::Kind::udp) {
+    if (remote == Endpoint{}) {  // connect(AF_UNSPEC): datagrams from anyone again
+      sl->remote.reset();
+      trace_api(s, id, "connect", "AF_UNSPEC", {});
+      return {};
+    }
     if (!sl->bound) ec = bind(id, Endpoint{});
     if (!ec) {
       sl->remote = remote;
@@ -327,6 +332,44 @@ std::error_code Stack::read(SocketId id, std::span<std::uint8_t> out, std::size_
     trace_api(s, id, "read", "", ec, "= " + std::to_string(n));
   }
   return ec;
+}
+
+std::error_code Stack::peek(SocketId id, std::span<std::uint8_t> out, std::size_t& n,
+                            Endpoint* from, bool* truncated) {
+  Impl& s = *impl_;
+  n = 0;
+  SocketSlot* sl = s.slot(id);
+  if (!sl) return err(std::errc::bad_file_descriptor);
+  if (sl->kind == SocketSlot::Kind::udp) return s.udp_receive(id, out, n, from, truncated, true);
+  tcp::Connection* c = s.conn_of(id);
+  if (!c) return err(std::errc::not_connected);
+  std::error_code ec;
+  n = c->peek(out, ec);
+  // A stream has no datagram to cut short, and (as on Linux, whose recvfrom() reports no
+  // address for a stream socket) `from` is left as it was.
+  if (truncated) *truncated = false;
+  if (s.trace && ec != std::errc::resource_unavailable_try_again) {
+    trace_api(s, id, "recv(MSG_PEEK)", "", ec, "= " + std::to_string(n));
+  }
+  return ec;
+}
+
+std::error_code Stack::queued(SocketId id, Queued& out) const {
+  out = {};
+  const SocketSlot* sl = impl_->slot(id);
+  if (!sl) return err(std::errc::bad_file_descriptor);
+  if (sl->kind == SocketSlot::Kind::udp) {
+    // FIONREAD on a datagram socket: the size of the next datagram, which one read takes.
+    if (!sl->datagrams.empty()) out.readable = sl->datagrams.front().data.size();
+    return {};
+  }
+  if (sl->listener) return err(std::errc::invalid_argument);  // as Linux's SIOCINQ/SIOCOUTQ
+  // Before connect() there is nothing either way (Linux reports 0 for a closed socket).
+  if (const tcp::Connection* c = impl_->conn_of(id)) {
+    out.readable = c->bytes_readable();
+    out.unacknowledged = c->bytes_unacknowledged();
+  }
+  return {};
 }
 
 std::error_code Stack::write(SocketId id, std::span<const std::uint8_t> data, std::size_t& n) {

@@ -138,6 +138,9 @@ struct Stack::Impl final : link::FrameSink {
   // ICMP destination unreachable with `code` about the datagram `ip`.
   void send_destination_unreachable(const wire::Ipv4View& ip, std::uint8_t code);
   std::error_code udp_send(SocketSlot& s, std::span<const std::uint8_t> data, Endpoint to);
+  // The next datagram of UDP socket `id`, removed unless `peek`.
+  std::error_code udp_receive(SocketId id, std::span<std::uint8_t> out, std::size_t& n,
+                              Endpoint* from, bool* truncated, bool peek);
 };
 
 // Reports a socket call to the trace (a no-op without one), placed by its socket's address.

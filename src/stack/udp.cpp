@@ -85,23 +85,36 @@ std::error_code Stack::send_to(SocketId id, std::span<const std::uint8_t> data, 
   return ec;
 }
 
+std::error_code Stack::Impl::udp_receive(SocketId id, std::span<std::uint8_t> out, std::size_t& n,
+                                         Endpoint* from, bool* truncated, bool peek) {
+  n = 0;
+  SocketSlot& sl = sockets[static_cast<std::size_t>(id)];
+  // A pending ICMP error is reported (and cleared) first, by a peek too, as Linux's
+  // sock_error() does.
+  if (sl.error) return std::exchange(sl.error, {});
+  if (sl.datagrams.empty()) return err(std::errc::resource_unavailable_try_again);
+  UdpDatagram& d = sl.datagrams.front();
+  n = std::min(out.size(), d.data.size());
+  std::copy_n(d.data.begin(), n, out.begin());
+  // The rest is discarded (MSG_TRUNC), unless the datagram stays for the next call.
+  if (truncated) *truncated = d.data.size() > out.size();
+  if (from) *from = d.from;
+  trace_api(*this, id, peek ? "recvfrom(MSG_PEEK)" : "recvfrom", d.from.to_string(), {},
+            "= " + std::to_string(n));
+  if (!peek) {
+    sl.queued_bytes -= d.data.size();
+    sl.datagrams.pop_front();
+  }
+  return {};
+}
+
 std::error_code Stack::receive_from(SocketId id, std::span<std::uint8_t> out, std::size_t& n,
                                     Endpoint* from, bool* truncated) {
   n = 0;
   SocketSlot* sl = impl_->slot(id);
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind != SocketSlot::Kind::udp) return err(std::errc::operation_not_supported);
-  if (sl->error) return std::exchange(sl->error, {});
-  if (sl->datagrams.empty()) return err(std::errc::resource_unavailable_try_again);
-  UdpDatagram& d = sl->datagrams.front();
-  n = std::min(out.size(), d.data.size());
-  std::copy_n(d.data.begin(), n, out.begin());
-  if (truncated) *truncated = d.data.size() > out.size();  // the rest is discarded (MSG_TRUNC)
-  if (from) *from = d.from;
-  trace_api(*impl_, id, "recvfrom", d.from.to_string(), {}, "= " + std::to_string(n));
-  sl->queued_bytes -= d.data.size();
-  sl->datagrams.pop_front();
-  return {};
+  return impl_->udp_receive(id, out, n, from, truncated, false);
 }
 
 }  // namespace synack

@@ -49,6 +49,7 @@ void Connection::update_send_window(const Segment& seg) {
     if (snd_wnd_ > 0) {
       cancel(Timer::Persist);
       persist_backoff_ = 0;
+      probes_stamp_.reset();
     }
   }
 }
@@ -212,6 +213,7 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
     rtt_seq_.reset();
     if (retries_ > 0) rto_.fall_back_after_syn_timeout();  // RFC 6298 (5.7)
     retries_ = 0;
+    retrans_stamp_.reset();
     cancel(Timer::Retransmit);
     set_state(State::Established, "SYN+ACK received", now);
     ack_now("handshake ACK");  // the third segment of the handshake

@@ -40,6 +40,13 @@ struct Config {
   bool window_scaling = true;               // RFC 7323 §2
   bool timestamps = true;                   // RFC 7323 §3, and PAWS (§5)
   bool sack = true;                         // RFC 2018 and RFC 6675
+  // TCP_USER_TIMEOUT (RFC 5482's "user timeout", with Linux's meaning): how long sent data
+  // may stay unacknowledged, counted from its first retransmission (from the first SYN when
+  // connecting), before the connection is given up with timed_out. It replaces the
+  // data_retries count; a SYN gives up at whichever of the two comes first. It also bounds
+  // a window shut since the first zero-window probe, and keepalive probing (counted from
+  // the last segment received) instead of keepalive.count. Zero: off.
+  Duration user_timeout{};
 };
 
 // RFC 7323 §2.3: the shift that lets `buffer` bytes be advertised in 16 bits (at most 14).

@@ -246,13 +246,25 @@ std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, I
     (void)now;
     return n;
   }
+  nothing_to_read(ec);
+  return 0;
+}
+
+std::size_t Connection::peek(std::span<std::uint8_t> out, std::error_code& ec) {
+  ec.clear();
+  // Nothing leaves the buffer, so the window stays as it is: no update to send.
+  if (!receive_buffer_.empty() && !read_shutdown_) return receive_buffer_.copy_out(0, out);
+  nothing_to_read(ec);
+  return 0;
+}
+
+void Connection::nothing_to_read(std::error_code& ec) {
   if (error_) {
     ec = take_error();
-    return 0;
+    return;
   }
-  if (fin_received_ || read_shutdown_ || state_ == State::Closed) return 0;  // EOF
+  if (fin_received_ || read_shutdown_ || state_ == State::Closed) return;  // EOF
   ec = std::make_error_code(std::errc::resource_unavailable_try_again);
-  return 0;
 }
 
 void Connection::shutdown_write(Instant now) {

@@ -73,6 +73,8 @@ class Connection {
   std::size_t write(std::span<const std::uint8_t> data, std::error_code& ec, Instant now);
   // Copies received bytes out; 0 with no error means end of stream (the peer's FIN).
   std::size_t read(std::span<std::uint8_t> out, std::error_code& ec, Instant now);
+  // read() that leaves the bytes in the receive buffer (MSG_PEEK); the same errors.
+  std::size_t peek(std::span<std::uint8_t> out, std::error_code& ec);
   // Half-close: our FIN follows the data already written.
   void shutdown_write(Instant now);
   void shutdown_read();
@@ -96,6 +98,10 @@ class Connection {
 
   bool readable() const;
   bool writable() const;
+  // In-order bytes read() would return (FIONREAD).
+  std::size_t bytes_readable() const { return receive_buffer_.size(); }
+  // Bytes written and not yet acknowledged, sent or not; SYN and FIN not counted (SIOCOUTQ).
+  std::size_t bytes_unacknowledged() const { return send_buffer_.size(); }
   // The error the next call will report (SO_ERROR), if any.
   std::error_code pending_error() const { return error_; }
   std::error_code take_error() { return std::exchange(error_, {}); }
@@ -147,6 +153,14 @@ class Connection {
   // RFC 7323 §3: our timestamp clock, 1 ms per tick (as Linux).
   std::uint32_t ts_now(Instant now) const;
 
+  // timers.cpp: giving up (RFC 9293 §3.8.3 R2, or the user timeout)
+  bool user_timeout_applies() const;
+  // Why the retransmission timer, expiring at `now`, ends the connection; empty if not.
+  std::string_view retransmission_limit(Instant now) const;
+  // A timer due at `when` fires no later than the end of the user timeout counted from
+  // `since` (Linux's tcp_clamp_rto_to_user_timeout and tcp_clamp_probe0_to_user_timeout).
+  Instant clamp_to_user_timeout(Instant when, std::optional<Instant> since, Instant now) const;
+
   // connection.cpp: shared mechanics
   void set_state(State next, std::string_view cause, Instant now);
   void fail(std::errc error, std::string_view cause, Instant now);
@@ -155,6 +169,9 @@ class Connection {
   void cancel(Timer t);
   void restart_retransmit_timer(Instant now);
   void enter_time_wait(Instant now);
+  // What read() and peek() say when there is nothing to copy: the pending error, end of
+  // stream (0), or would-block.
+  void nothing_to_read(std::error_code& ec);
   Seq send_buffer_end() const;  // the sequence number after the last byte written
   std::optional<Seq> fin_seq() const;
 
@@ -243,10 +260,16 @@ class Connection {
   // Retransmission (RFC 6298) and round-trip timing (one timed segment, Karn's rule).
   RtoEstimator rto_;
   int retries_ = 0;
+  // Linux's retrans_stamp: the first retransmission since the last progress (the first
+  // SYN while connecting), from which TCP_USER_TIMEOUT counts.
+  std::optional<Instant> retrans_stamp_;
   std::optional<Seq> rtt_seq_;  // timed segment: a sample when an ACK passes it
   Instant rtt_start_{};
   int persist_backoff_ = 0;
-  int window_probes_ = 0;      // persist timer expiries since the peer last sent anything
+  int window_probes_ = 0;  // persist timer expiries since the peer last sent anything
+  // The first persist timer expiry since the peer's window was last open (Linux's
+  // icsk_probes_tstamp), from which TCP_USER_TIMEOUT counts.
+  std::optional<Instant> probes_stamp_;
   bool window_probe_ = false;  // send a zero-window probe on the next output
 
   // Congestion control and loss recovery.

@@ -183,6 +183,8 @@ bool Connection::next_syn(Instant now, OutSegment& out) {
     o.timestamps = wire::TcpTimestamps{ts_now(now), syn_ack ? ts_recent_ : 0};
   }
   out.retransmission = snd_max_ != iss_;
+  // Linux's tcp_connect: a connection's user timeout counts from its first SYN.
+  if (!out.retransmission) retrans_stamp_ = now;
   out.cause =
       out.retransmission ? "retransmit: SYN timeout" : (syn_ack ? "SYN received" : "connect()");
   note_sent(out, now);
@@ -272,7 +274,8 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
       Duration wait = rto_.rto();
       for (int i = 0; i < persist_backoff_ && wait < config_.rto_max; ++i) wait *= 2;
-      arm(Timer::Persist, now + std::min(wait, config_.rto_max));
+      arm(Timer::Persist,
+          clamp_to_user_timeout(now + std::min(wait, config_.rto_max), probes_stamp_, now));
     }
     return false;
   }

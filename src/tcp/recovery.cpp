@@ -20,7 +20,10 @@ void Connection::on_new_ack(const Segment& seg, std::uint32_t acked, std::uint32
     if (retries_ == 0) rto_.on_sample(now - rtt_start_);
     rtt_seq_.reset();
   }
-  retries_ = 0;  // progress: the count of retransmissions before giving up starts again
+  // Progress: the count of retransmissions before giving up starts again, and so does the
+  // user timeout.
+  retries_ = 0;
+  retrans_stamp_.reset();
 
   if (sack_ok_) {
     scoreboard_.on_cumulative_ack(snd_una_);

@@ -132,6 +132,69 @@ TEST_F(Udp, AShortBufferTruncatesAndTheRestOfTheDatagramIsDiscarded) {
   EXPECT_EQ(server.stack.read(srv, buf, n), std::errc::resource_unavailable_try_again);
 }
 
+TEST_F(Udp, PeekLeavesTheDatagramForTheNextRead) {
+  // MSG_PEEK gives the next datagram (truncated to the buffer, the flag set) and leaves
+  // it whole for the next read.
+  const SocketId srv = bound_socket(server, kEchoPort);
+  SocketId cli = -1;
+  ASSERT_FALSE(client.stack.udp_socket(cli));
+  std::uint8_t buf[200];
+  std::size_t n = 0;
+  EXPECT_EQ(server.stack.peek(srv, buf, n), std::errc::resource_unavailable_try_again);
+
+  const std::string first = pattern(100, 1), second = pattern(30, 2);
+  ASSERT_FALSE(client.stack.send_to(cli, bytes_of(first), {kServerAddr, kEchoPort}));
+  ASSERT_FALSE(client.stack.send_to(cli, bytes_of(second), {kServerAddr, kEchoPort}));
+  ASSERT_TRUE(
+      world.run_until([&] { return server.stack.readiness(srv).readable; }, seconds(1)).done);
+  world.run_for(milliseconds(10));  // both have arrived
+
+  Endpoint from;
+  bool truncated = false;
+  ASSERT_FALSE(server.stack.peek(srv, std::span(buf, 10), n, &from, &truncated));
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), n), first.substr(0, 10));
+  EXPECT_TRUE(truncated);
+  Endpoint cli_local;
+  ASSERT_FALSE(client.stack.getsockname(cli, cli_local));
+  EXPECT_EQ(from, (Endpoint{kClientAddr, cli_local.port}));
+  ASSERT_FALSE(server.stack.peek(srv, buf, n, nullptr, &truncated));
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), n), first);
+  EXPECT_FALSE(truncated);
+
+  const auto a = receive(server, srv);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->data, first) << "the peeked datagram is still whole";
+  const auto b = receive(server, srv);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->data, second);
+}
+
+TEST_F(Udp, QueuedIsTheSizeOfTheNextDatagram) {
+  // FIONREAD on a datagram socket: what the next read takes, not the total queued.
+  const SocketId srv = bound_socket(server, kEchoPort);
+  SocketId cli = -1;
+  ASSERT_FALSE(client.stack.udp_socket(cli));
+  Stack::Queued q{.readable = 1, .unacknowledged = 1};
+  ASSERT_FALSE(server.stack.queued(srv, q));
+  EXPECT_EQ(q.readable, 0u);
+  EXPECT_EQ(q.unacknowledged, 0u);
+  for (const std::size_t size : {std::size_t{100}, std::size_t{30}, std::size_t{0}}) {
+    ASSERT_FALSE(client.stack.send_to(cli, bytes_of(pattern(size, 1)), {kServerAddr, kEchoPort}));
+  }
+  ASSERT_TRUE(
+      world.run_until([&] { return server.stack.readiness(srv).readable; }, seconds(1)).done);
+  world.run_for(milliseconds(10));  // all have arrived
+  for (const std::size_t size : {std::size_t{100}, std::size_t{30}, std::size_t{0}}) {
+    ASSERT_FALSE(server.stack.queued(srv, q));
+    EXPECT_EQ(q.readable, size);
+    EXPECT_EQ(q.unacknowledged, 0u);
+    ASSERT_TRUE(receive(server, srv));
+  }
+  ASSERT_FALSE(server.stack.queued(srv, q));
+  EXPECT_EQ(q.readable, 0u);
+  EXPECT_EQ(server.stack.queued(99, q), std::errc::bad_file_descriptor);
+}
+
 TEST_F(Udp, AConnectedSocketHearsOnlyItsPeer) {
   // Two client sockets; the server's socket is connected to the first.
   SocketId peer = -1, stranger = -1;
