@@ -57,7 +57,8 @@ TEST(PacketdrillClose, ShutdownWriteThenEofFromThePeer) {
   EXPECT_EQ(pd.close(a.fd), 0);
 }
 
-// The peer closes first: CLOSE_WAIT -> LAST_ACK -> CLOSED.
+// The peer closes first: CLOSE_WAIT -> LAST_ACK -> CLOSED. (synack ACKs the FIN at once;
+// Linux, which enters its "ping-pong" mode on a FIN, may delay that ACK by ~40 ms.)
 // +0   < F. 1:1(0) ack 1 win 257
 // +0   > . 1:1(0) ack 2
 // +0   read(4, ..., 100) = 0
@@ -84,7 +85,8 @@ TEST(PacketdrillClose, PeerClosesFirstThroughLastAck) {
   pd.expect("R 2:2(0) win 0");
 }
 
-// close() with data unread aborts (RFC 2525 §2.17, as Linux does): a RST, no FIN.
+// close() with data unread aborts (RFC 2525 §2.17, as Linux does): a RST, no FIN. (Linux's
+// RST here carries its receive window, not 0, and the timestamps option when in use.)
 // +0   < P. 1:101(100) ack 1 win 257
 // +.04 > . 1:1(0) ack 101
 // +0   close(4) = 0
@@ -104,7 +106,9 @@ TEST(PacketdrillClose, CloseWithUnreadDataResets) {
 
 // Our FIN is never acknowledged: it goes again after each retransmission timeout, the
 // timeout doubling each time. The handshake measured 100 ms, so the RTO is 300 ms
-// (RFC 6298: SRTT + 4 * RTTVAR = 100 + 4 * 50), as Linux computes it too.
+// (RFC 6298: SRTT + 4 * RTTVAR = 100 + 4 * 50), as Linux computes it too. (Linux 6.x first
+// sends a tail loss probe, RFC 8985, and backs off only from the second timeout: about
+// +0.33, +0.32, +0.64, +1.28 s.)
 // +.1  close(4) = 0
 // +0   > F. 1:1(0) ack 1
 // +.3  > F. 1:1(0) ack 1

@@ -19,6 +19,8 @@ TEST(PacketdrillData, BothWaysWithTimestamps) {
 
   // +.1  < P. 1:1001(1000) ack 1 win 257 <nop,nop,TS val 300 ecr *>
   // +.04 > . 1:1(0) ack 1001 <nop,nop,TS val * ecr 300>        (the delayed ACK)
+  // (Linux ACKs here at +0: the first data segments of a connection find it in quick-ACK
+  // mode. synack delays every lone in-order segment's ACK by 40 ms.)
   pd.at(200ms);
   const std::string in = pattern(1000);
   pd.inject("P. 1:1001(1000) ack 1 win 257 <nop,nop,TS val 300 ecr *>", in);
@@ -27,12 +29,15 @@ TEST(PacketdrillData, BothWaysWithTimestamps) {
   EXPECT_EQ(queued, 1000);
   pd.expect_at(240ms, ". 1:1(0) ack 1001 win 32267 <nop,nop,TS val * ecr 300>");
   EXPECT_EQ(read_all(pd, a.fd, 1000), in);
+  // Reading one MSS (the peer's, 1000) opens the window by enough to say so at once.
+  // (Linux waits until its advertised window has fallen to half and can double.)
+  pd.expect(". 1:1(0) ack 1001 win 32768 <nop,nop,TS val * ecr 300>");
 
   // +0   write(4, ..., 10) = 10
   // +0   > P. 1:11(10) ack 1001 <nop,nop,TS val * ecr 300>
   // +.01 < . 1001:1001(0) ack 11 win 257 <nop,nop,TS val 400 ecr *>
   EXPECT_EQ(pd.write(a.fd, "0123456789"), 10);
-  const auto out = pd.expect("P. 1:11(10) ack 1001 win 32767 <nop,nop,TS val * ecr 300>");
+  const auto out = pd.expect("P. 1:11(10) ack 1001 win 32768 <nop,nop,TS val * ecr 300>");
   ASSERT_TRUE(out);
   EXPECT_EQ(out->payload_text(), "0123456789");
   int unacked = -1;
@@ -50,10 +55,10 @@ TEST(PacketdrillData, BothWaysWithTimestamps) {
   // +.01 < P. 1001:2001(1000) ack 11 win 257 <nop,nop,TS val 420 ecr *>
   // +0   > . 11:11(0) ack 3001 <nop,nop,TS val * ecr 420>
   pd.inject("P. 2001:3001(1000) ack 11 win 257 <nop,nop,TS val 410 ecr *>", pattern(1000));
-  pd.expect(". 11:11(0) ack 1001 win 32767 <nop,nop,TS val * ecr 400,nop,nop,sack 2001:3001>");
+  pd.expect(". 11:11(0) ack 1001 win 32768 <nop,nop,TS val * ecr 400,nop,nop,sack 2001:3001>");
   pd.at(260ms);
   pd.inject("P. 1001:2001(1000) ack 11 win 257 <nop,nop,TS val 420 ecr *>", pattern(1000));
-  pd.expect(". 11:11(0) ack 3001 win 31767 <nop,nop,TS val * ecr 420>");
+  pd.expect(". 11:11(0) ack 3001 win 31768 <nop,nop,TS val * ecr 420>");
   EXPECT_EQ(read_all(pd, a.fd, 2000).size(), 2000u);
 }
 

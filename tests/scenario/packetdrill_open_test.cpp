@@ -75,9 +75,11 @@ TEST(PacketdrillOpen, SynAckOffersOnlyWhatTheSynOffered) {
 // +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
 // +0   > S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,nop,wscale 1>
 // +.05 < S. 0:0(0) ack 1 win 5792 <mss 1200,sackOK,TS val 700 ecr *,nop,wscale 7>
-// +0   > . 1:1(0) ack 1 <nop,nop,TS val * ecr 700>
+// +0   > . 1:1(0) ack 1 win 32768 <nop,nop,TS val * ecr 700>
 // +0   poll([{fd=3, events=POLLOUT}], 1, 0) = 1 ([{fd=3, revents=POLLOUT}])
 // +0   getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+// +0   connect(3, ..., ...) = 0
+// +0   connect(3, ..., ...) = -1 EISCONN (Transport endpoint is already connected)
 TEST(PacketdrillOpen, NonBlockingConnectIsInProgressUntilTheSynAck) {
   Packetdrill pd(SYNACK_PACKETDRILL_SO);
   const int fd = pd.socket();
@@ -102,13 +104,16 @@ TEST(PacketdrillOpen, NonBlockingConnectIsInProgressUntilTheSynAck) {
 
   pd.at(50ms);
   pd.inject("S. 0:0(0) ack 1 win 5792 <mss 1200,sackOK,TS val 700 ecr *,nop,wscale 7>");
-  pd.expect(". 1:1(0) ack 1 win 32767 <nop,nop,TS val * ecr 700>");
+  pd.expect(". 1:1(0) ack 1 win 32768 <nop,nop,TS val * ecr 700>");
   p.revents = 0;
   EXPECT_EQ(pd.poll(&p, 1, 0), 1);
   EXPECT_EQ(p.revents, POLLOUT);
   int error = -1;
   EXPECT_EQ(pd.get_int_option(fd, SOL_SOCKET, SO_ERROR, &error), 0);
   EXPECT_EQ(error, 0);
+  // As on Linux: the first connect() after the handshake completed says 0 (the socket
+  // becomes connected), the next EISCONN.
+  EXPECT_EQ(pd.connect(fd), 0);
   errno = 0;
   EXPECT_EQ(pd.connect(fd), -1);
   EXPECT_EQ(errno, EISCONN);
@@ -172,7 +177,7 @@ TEST(PacketdrillOpen, Ipv4MappedIpv6ActiveOpen) {
   pd.expect("S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 1>");
   pd.at(20ms);
   pd.inject("S. 0:0(0) ack 1 win 5792 <mss 1460,nop,nop,sackOK,nop,wscale 7>");
-  pd.expect(". 1:1(0) ack 1 win 32767");
+  pd.expect(". 1:1(0) ack 1 win 32768");
   int error = -1;
   EXPECT_EQ(pd.get_int_option(fd, SOL_SOCKET, SO_ERROR, &error), 0);
   EXPECT_EQ(error, 0);

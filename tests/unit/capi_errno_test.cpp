@@ -316,6 +316,9 @@ class SynackApi final : public Api {
     const int fd = start_connect();
     inject(kSyn | kAck, kPeerIss, isn_ + 1, {2, 4, 0x05, 0xb4});  // MSS 1460
     take_sent();                                                  // the ACK
+    // As after a non-blocking connect on Linux: the next connect() says 0 and the socket
+    // counts as connected (a blocking connect() would have returned 0 itself).
+    require(connect(fd, sa(peer_), kInLen) == 0, "connect completes");
     require(fcntl(fd, F_SETFL, O_RDWR) == 0, "blocking again");
     return fd;
   }
