@@ -97,5 +97,46 @@ TEST(PacketdrillData, A64KilobytePacketIsTakenWhole) {
   EXPECT_EQ(read_all(pd, a.fd, n), big);
 }
 
+// A read() the script marks as blocking sleeps on the tool's second thread while virtual
+// time passes, and wakes when the data is injected.
+// +0   read(4, ..., 100) = 5                    (blocking: on the second thread)
+// +1   < P. 1:6(5) ack 1 win 257
+// +.04 > . 1:1(0) ack 6 win 32765           (the right edge stays: 5 bytes is no SWS step)
+TEST(PacketdrillData, ReadSleepsUntilDataArrives) {
+  Packetdrill pd(SYNACK_PACKETDRILL_SO);
+  const auto a = passive_open(pd, false);
+  ASSERT_GE(a.fd, 0);
+  char buf[100] = {};
+  BlockingCall read([&] { return long{pd.read(a.fd, buf, sizeof buf)}; });
+  EXPECT_TRUE(read.sleeping());
+  pd.at(1100ms);
+  EXPECT_FALSE(read.returned());
+  EXPECT_TRUE(read.sleeping());
+  pd.inject("P. 1:6(5) ack 1 win 257", "hello");
+  EXPECT_EQ(read.wait(), 5);
+  EXPECT_EQ(std::string(buf, 5), "hello");
+  pd.expect_at(1140ms, ". 1:1(0) ack 6 win 32765");
+}
+
+// SO_RCVTIMEO runs on the virtual clock: the blocked read() gives up (EAGAIN) exactly when
+// the script's usleep carries time past it.
+TEST(PacketdrillData, ReceiveTimeoutExpiresInVirtualTime) {
+  Packetdrill pd(SYNACK_PACKETDRILL_SO);
+  const auto a = passive_open(pd, false);
+  ASSERT_GE(a.fd, 0);
+  const timeval timeout{.tv_sec = 0, .tv_usec = 500'000};
+  ASSERT_EQ(
+      pd.ifc().setsockopt(pd.userdata(), a.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout),
+      0);
+  char c = 0;
+  BlockingCall read([&] { return long{pd.read(a.fd, &c, 1)}; });
+  EXPECT_TRUE(read.sleeping());
+  pd.at(pd.now() + 499ms);
+  EXPECT_TRUE(read.sleeping()) << "1 ms before the timeout";
+  pd.at(pd.now() + 1ms);
+  EXPECT_EQ(read.wait(), -1);
+  EXPECT_EQ(read.error(), EAGAIN);
+}
+
 }  // namespace
 }  // namespace synack::testing
