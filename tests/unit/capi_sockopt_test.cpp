@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -31,9 +32,9 @@ struct Step {
   enum class Kind { set, get } kind;
   int level;
   int name;
-  std::string what;               // for the failure message
+  std::string what;                 // for the failure message
   std::vector<std::uint8_t> value;  // set: the bytes passed
-  int length;                     // set: optlen; get: *optlen on entry
+  int length;                       // set: optlen; get: *optlen on entry
   bool null_value = false;
   bool null_length = false;  // get only
 };
@@ -46,8 +47,8 @@ std::vector<std::uint8_t> bytes_of(const T& v) {
 }
 
 Step set_int(int level, int name, const char* what, int v, int length = 4) {
-  return {Step::Kind::set, level, name, std::string(what) + "=" + std::to_string(v), bytes_of(v),
-          length};
+  return {Step::Kind::set, level, name, std::string(what) + "=" + std::to_string(v),
+          bytes_of(v),     length};
 }
 Step set_null(int level, int name, const char* what, int length) {
   Step s{Step::Kind::set, level, name, std::string(what) + " NULL", {}, length};
@@ -58,8 +59,12 @@ Step set_linger(int onoff, int seconds, int length = sizeof(linger)) {
   const linger l{onoff, seconds};
   std::vector<std::uint8_t> b = bytes_of(l);
   b.resize(16);
-  return {Step::Kind::set, SOL_SOCKET, SO_LINGER,
-          "SO_LINGER={" + std::to_string(onoff) + "," + std::to_string(seconds) + "}", b, length};
+  return {Step::Kind::set,
+          SOL_SOCKET,
+          SO_LINGER,
+          "SO_LINGER={" + std::to_string(onoff) + "," + std::to_string(seconds) + "}",
+          b,
+          length};
 }
 Step set_timeval(int name, long sec, long usec, int length = sizeof(timeval)) {
   timeval tv{};
@@ -158,9 +163,8 @@ void expect_same(const std::vector<Step>& script, int kernel_fd, synack_host* h,
   for (const Step& step : script) {
     const Outcome want = run(kernel, kernel_fd, step);
     const Outcome got = run(ours, synack_fd, step);
-    EXPECT_EQ(describe(got), describe(want))
-        << (step.kind == Step::Kind::set ? "set " : "get ") << step.what << " (len "
-        << step.length << ")";
+    EXPECT_EQ(describe(got), describe(want)) << (step.kind == Step::Kind::set ? "set " : "get ")
+                                             << step.what << " (len " << step.length << ")";
   }
 }
 
@@ -503,7 +507,7 @@ TEST_F(CapiSockopt, TheStackBufferIsTheSizeAsked) {
   ASSERT_EQ(synack_getsockopt(pair.b, server, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
   EXPECT_EQ(v, 40000);
   // The client can send no more than the 20000 bytes the window allows before the server
-  // reads.
+  // reads (less what the sender's silly-window avoidance keeps back: under one MSS).
   std::vector<std::uint8_t> data(100000, 'x');
   ssize_t sent = 0;
   for (int i = 0; i < 50; ++i) {
@@ -514,7 +518,8 @@ TEST_F(CapiSockopt, TheStackBufferIsTheSizeAsked) {
   EXPECT_GT(sent, 0);
   int queued = -1;
   ASSERT_EQ(synack_ioctl(pair.b, server, FIONREAD, &queued), 0);
-  EXPECT_EQ(queued, 20000);
+  EXPECT_LE(queued, 20000);
+  EXPECT_GT(queued, 20000 - 1460);
 }
 
 // Linux keeps timeouts in jiffies (here HZ=250: 4 ms) and rounds up; the host keeps
@@ -539,11 +544,11 @@ TEST_F(CapiSockopt, UnsupportedOptionsAreRefused) {
   struct Case {
     int level, name;
   };
-  for (const Case c : {Case{SOL_SOCKET, SO_REUSEPORT}, Case{SOL_SOCKET, SO_RCVBUFFORCE},
-                       Case{SOL_SOCKET, SO_BROADCAST}, Case{SOL_SOCKET, SO_RCVLOWAT},
-                       Case{IPPROTO_TCP, TCP_INFO}, Case{IPPROTO_TCP, TCP_CORK},
-                       Case{IPPROTO_TCP, TCP_CONGESTION}, Case{IPPROTO_IP, IP_TOS},
-                       Case{IPPROTO_IP, IP_TTL}}) {
+  for (const Case c :
+       {Case{SOL_SOCKET, SO_REUSEPORT}, Case{SOL_SOCKET, SO_RCVBUFFORCE},
+        Case{SOL_SOCKET, SO_BROADCAST}, Case{SOL_SOCKET, SO_RCVLOWAT}, Case{IPPROTO_TCP, TCP_INFO},
+        Case{IPPROTO_TCP, TCP_CORK}, Case{IPPROTO_TCP, TCP_CONGESTION}, Case{IPPROTO_IP, IP_TOS},
+        Case{IPPROTO_IP, IP_TTL}}) {
     errno = 0;
     EXPECT_EQ(synack_setsockopt(h_, t, c.level, c.name, &one, sizeof one), -1);
     EXPECT_EQ(errno, ENOPROTOOPT) << c.level << "/" << c.name;
