@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -258,6 +259,8 @@ std::vector<Step> socket_level_script() {
       get(SOL_SOCKET, SO_SNDTIMEO, "SO_SNDTIMEO", 16),
       get(SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO", 16),
       set_timeval(SO_SNDTIMEO, 0, 1000000),
+      set_timeval(SO_SNDTIMEO, LONG_MAX, 0),  // for ever
+      get(SOL_SOCKET, SO_SNDTIMEO, "SO_SNDTIMEO", 16),
       // Names and levels nobody knows.
       set_int(SOL_SOCKET, 9999, "SOL_SOCKET 9999", 1),
       set_int(SOL_SOCKET, 9999, "SOL_SOCKET 9999", 1, 2),
@@ -388,6 +391,29 @@ TEST_F(CapiSockopt, TcpOptionsOnUdpAsLinux) {
           set_int(IPPROTO_TCP, TCP_MAXSEG, "TCP_MAXSEG", 1000),
       },
       kernel_socket(SOCK_DGRAM), h_, synack_socket(h_, AF_INET, SOCK_DGRAM, 0));
+}
+
+// On an IPv6 socket a level IPv6 does not know is ENOPROTOOPT to get as well.
+TEST_F(CapiSockopt, Ipv6SocketsAsLinux) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+    const int k = ::socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+    if (k < 0) GTEST_SKIP() << "no IPv6 sockets on this kernel";
+    kernel_fds_.push_back(k);
+    expect_same(
+        {
+            get(SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"),
+            get(SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL"),
+            get(999, 1, "level 999"),
+            get_null_length(999, 1, "level 999"),
+            set_int(999, 1, "level 999", 1),
+            get(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"),
+            set_int(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", 1),
+            get(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"),
+            set_int(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", 5000),
+            get(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"),
+        },
+        k, h_, synack_socket(h_, AF_INET6, type, 0));
+  }
 }
 
 TEST_F(CapiSockopt, ListenerAsLinux) {
