@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "capi/fail.hpp"
 #include "capi/call.hpp"
+#include "capi/fail.hpp"
 #include "capi/host.hpp"
 #include "stack/counters.hpp"
 #include "tcp/state.hpp"
@@ -27,9 +27,7 @@ constexpr std::uint32_t kOut = POLLOUT | POLLWRNORM;
 constexpr int kMaxNesting = 4;
 
 bool kernel_has(int fd) {
-  struct pollfd p {
-    fd, 0, 0
-  };
+  pollfd p{fd, 0, 0};
   return ::poll(&p, 1, 0) >= 0 && !(p.revents & POLLNVAL);
 }
 
@@ -80,6 +78,9 @@ std::uint32_t udp_mask(Stack& stack, const Descriptor& d) {
   // an error is the one case this misses.)
   if (r.readable && (!r.error || queued.readable > 0)) mask |= kIn;
   if (r.error) mask |= POLLERR;
+  // shutdown() marks the socket even when unconnected (inet_shutdown).
+  if (d.shut_read) mask |= kIn | POLLRDHUP;
+  if (d.shut_read && d.shut_write) mask |= POLLHUP;
   return mask;
 }
 
@@ -158,9 +159,7 @@ int scan(Host& host, pollfd* fds, nfds_t nfds) {
     } else {
       // The kernel's own descriptors (a pipe for splice) are asked as they are now: a wait
       // wakes for the host's changes and its clock, not for theirs.
-      struct pollfd k {
-        p.fd, p.events, 0
-      };
+      pollfd k{p.fd, p.events, 0};
       if (::poll(&k, 1, 0) >= 0) p.revents = k.revents;
     }
     if (p.revents) ++ready;
@@ -250,11 +249,12 @@ int epoll_wait(Host& host, int epfd, epoll_event* events, int maxevents, int tim
   const Descriptor* found = host.find(epfd);
   if (!found) return fail_with(kernel_has(epfd) ? EINVAL : EBADF);
   if (found->kind != Descriptor::Kind::epoll) return fail_with(EINVAL);
+  const std::uint64_t serial = found->serial;
   int n = 0;
   host.wait_until(held, deadline_after(host, timeout_ms), [&] {
-    // The descriptor may have been closed by another thread while this one waited.
+    // The instance may have been closed by another thread while this one waited.
     Descriptor* ep = host.find(epfd);
-    if (!ep || ep->kind != Descriptor::Kind::epoll) return true;
+    if (!ep || ep->serial != serial) return true;
     const std::uint64_t now_arrived = arrivals(host);
     // Round robin: start after the last descriptor reported, so that with maxevents
     // smaller than what is ready, each ready descriptor gets its turn.

@@ -23,8 +23,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "capi/fail.hpp"
 #include "capi/call.hpp"
+#include "capi/fail.hpp"
 #include "capi/host.hpp"
 #include "synack/synack.h"
 #include "tcp/config.hpp"

@@ -21,8 +21,9 @@
 #include <span>
 #include <vector>
 
-#include "capi/fail.hpp"
+#include "capi/blocking.hpp"
 #include "capi/call.hpp"
+#include "capi/fail.hpp"
 #include "capi/host.hpp"
 
 namespace synack::capi {
@@ -58,7 +59,7 @@ class ScratchPipe {
 };
 
 bool is_pipe(int fd) {
-  struct stat st {};
+  struct stat st;
   return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
@@ -88,9 +89,7 @@ bool write_all(int fd, const std::uint8_t* buf, std::size_t n) {
 // Waits in real time, with the host unlocked, for the pipe to be ready for `events`.
 void wait_for_pipe(std::unique_lock<std::mutex>& held, int pipe, short events) {
   held.unlock();
-  struct pollfd p {
-    pipe, events, 0
-  };
+  pollfd p{pipe, events, 0};
   while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
   }
   held.lock();
@@ -99,45 +98,41 @@ void wait_for_pipe(std::unique_lock<std::mutex>& held, int pipe, short events) {
 // When a socket's wait ends: now for a non-blocking one, else after its timeout.
 std::optional<Instant> socket_deadline(Host& host, const Descriptor& d,
                                        const std::optional<Duration>& timeout) {
-  if (d.nonblocking) return host.now();
-  if (timeout) return host.now() + *timeout;
-  return std::nullopt;
+  return d.nonblocking ? std::optional(host.now()) : deadline_after(host, timeout);
 }
 
 ssize_t socket_to_pipe(Host& host, std::unique_lock<std::mutex>& held, int fd, int pipe,
                        std::size_t len, unsigned flags) {
   ScratchPipe scratch;
   if (!scratch.ok()) return fail_with(errno);
-  const std::size_t most = std::min(len, scratch.capacity());
+  const std::uint64_t serial = host.find(fd)->serial;
   // splice_file_to_pipe: wait_for_space on the pipe first, then the socket's data.
   for (;;) {
-    struct pollfd p {
-      pipe, POLLOUT, 0
-    };
+    pollfd p{pipe, POLLOUT, 0};
     ::poll(&p, 1, 0);
     if (p.revents & (POLLOUT | POLLERR)) break;  // room, or no reader (EPIPE below)
     if (flags & SPLICE_F_NONBLOCK) return fail_with(EAGAIN);
     wait_for_pipe(held, pipe, POLLOUT);
+    if (!still_open(host, fd, serial)) return -1;
   }
   const Descriptor* d = host.find(fd);
-  if (!d) return fail_with(EBADF);  // closed while this call waited
-  const SocketId socket = d->socket;
   const auto deadline = socket_deadline(host, *d, d->receive_timeout);
-  std::vector<std::uint8_t> buf(most);
+  std::vector<std::uint8_t> buf(std::min(len, scratch.capacity()));
   std::size_t n = 0;
   for (;;) {
     // tcp_splice_read: data, end of stream, or an error (which the peek collects, as
     // sock_error() does); else wait as a blocking read does.
-    const std::error_code ec = host.stack().peek(socket, buf, n);
+    const std::error_code ec = host.stack().peek(d->socket, buf, n);
     if (!ec) break;
     if (ec != std::errc::resource_unavailable_try_again) {
       host.run();
       return fail_with(errno_from(ec));
     }
-    const bool readable = host.wait_until(
-        held, deadline, [&] { return !host.find(fd) || host.stack().readiness(socket).readable; });
-    if (!host.find(fd)) return fail_with(EBADF);
-    if (!readable) return fail_with(EAGAIN);
+    const bool woke =
+        sleep_until(host, held, fd, serial, deadline, [&] { return can_read(host, *d); });
+    d = still_open(host, fd, serial);
+    if (!d) return -1;
+    if (!woke) return fail_with(EAGAIN);  // SO_RCVTIMEO, or non-blocking
   }
   if (n == 0) return 0;  // end of stream
   if (!write_all(scratch.write_end(), buf.data(), n)) return fail_with(errno);
@@ -146,8 +141,8 @@ ssize_t socket_to_pipe(Host& host, std::unique_lock<std::mutex>& held, int fd, i
   const ssize_t moved = ::splice(scratch.read_end(), nullptr, pipe, nullptr, n, SPLICE_F_NONBLOCK);
   if (moved < 0) return -1;
   std::size_t consumed = 0;
-  host.stack().read(socket, std::span(buf.data(), static_cast<std::size_t>(moved)), consumed);
-  host.run();
+  host.stack().read(d->socket, std::span(buf.data(), static_cast<std::size_t>(moved)), consumed);
+  host.run();  // the window opened: an update may go
   return moved;
 }
 
@@ -155,44 +150,39 @@ ssize_t pipe_to_socket(Host& host, std::unique_lock<std::mutex>& held, int pipe,
                        std::size_t len, unsigned flags) {
   ScratchPipe scratch;
   if (!scratch.ok()) return fail_with(errno);
-  const std::size_t most = std::min(len, scratch.capacity());
-  std::vector<std::uint8_t> buf(most);
-  const Descriptor* first = host.find(fd);
-  const auto deadline = socket_deadline(host, *first, first->send_timeout);
+  std::vector<std::uint8_t> buf(std::min(len, scratch.capacity()));
+  const Descriptor* d = host.find(fd);
+  const std::uint64_t serial = d->serial;
+  const auto deadline = socket_deadline(host, *d, d->send_timeout);
   for (;;) {
     // splice_to_socket: wait for the pipe's bytes first.
-    const ssize_t copied = ::tee(pipe, scratch.write_end(), most, SPLICE_F_NONBLOCK);
+    const ssize_t copied = ::tee(pipe, scratch.write_end(), buf.size(), SPLICE_F_NONBLOCK);
     if (copied == 0) return 0;  // empty, with no writer left
     if (copied < 0) {
-      if (errno != EAGAIN) return -1;
-      if (flags & SPLICE_F_NONBLOCK) return -1;
+      if (errno != EAGAIN || (flags & SPLICE_F_NONBLOCK)) return -1;
       wait_for_pipe(held, pipe, POLLIN);
+      d = still_open(host, fd, serial);
+      if (!d) return -1;
       continue;
     }
     const auto n = static_cast<std::size_t>(copied);
     if (!read_all(scratch.read_end(), buf.data(), n)) return fail_with(EIO);
-    const Descriptor* d = host.find(fd);
-    if (!d) return fail_with(EBADF);  // closed while this call waited
-    const SocketId socket = d->socket;
     std::size_t taken = 0;
-    std::error_code ec = host.stack().write(socket, std::span(buf.data(), n), taken);
+    const std::error_code ec = host.stack().write(d->socket, std::span(buf.data(), n), taken);
     if (ec == std::errc::resource_unavailable_try_again) {
       // No room (or the handshake still going): wait as a blocking send does, then look at
       // the pipe again (the scratch copy is spent).
-      const bool writable = host.wait_until(held, deadline, [&] {
-        return !host.find(fd) || host.stack().readiness(socket).writable;
-      });
-      if (!host.find(fd)) return fail_with(EBADF);
-      if (!writable) return fail_with(EAGAIN);
+      const bool woke =
+          sleep_until(host, held, fd, serial, deadline, [&] { return can_write(host, *d); });
+      d = still_open(host, fd, serial);
+      if (!d) return -1;
+      if (!woke) return fail_with(EAGAIN);  // SO_SNDTIMEO, or non-blocking
       continue;
     }
-    if (ec) {
-      host.run();
-      // tcp_sendmsg: a socket never connected, or shut for writing, is EPIPE. Linux raises
-      // SIGPIPE with it; the C calls' writes do not (as with MSG_NOSIGNAL), nor does this.
-      return fail_with(ec == std::errc::not_connected ? EPIPE : errno_from(ec));
-    }
     host.run();
+    // tcp_sendmsg: a socket never connected, or shut for writing, is EPIPE. Linux raises
+    // SIGPIPE with it; the C calls' writes do not (as with MSG_NOSIGNAL), nor does this.
+    if (ec) return fail_with(ec == std::errc::not_connected ? EPIPE : errno_from(ec));
     // Exactly what the stack took leaves the pipe; the rest stays for the next call.
     std::vector<std::uint8_t> discard(taken);
     if (!read_all(pipe, discard.data(), taken)) return fail_with(EIO);

@@ -32,8 +32,7 @@ inline const sockaddr* as_sockaddr(const sockaddr_in& a) {
 // Host a (192.168.0.1) and host b (192.168.0.2), whose packets the test carries.
 class HostPair {
  public:
-  HostPair()
-      : a(synack_host_new("local=192.168.0.1")), b(synack_host_new("local=192.168.0.2")) {}
+  HostPair() : a(synack_host_new("local=192.168.0.1")), b(synack_host_new("local=192.168.0.2")) {}
   ~HostPair() {
     synack_host_free(a);
     synack_host_free(b);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -177,9 +178,14 @@ class SynackWorld final : public World {
 
 std::string events(short revents) {
   std::string s;
-  for (auto [bit, name] : {std::pair{POLLIN, "IN"}, {POLLPRI, "PRI"}, {POLLOUT, "OUT"},
-                           {POLLERR, "ERR"}, {POLLHUP, "HUP"}, {POLLNVAL, "NVAL"},
-                           {POLLRDNORM, "RDNORM"}, {POLLWRNORM, "WRNORM"},
+  for (auto [bit, name] : {std::pair{POLLIN, "IN"},
+                           {POLLPRI, "PRI"},
+                           {POLLOUT, "OUT"},
+                           {POLLERR, "ERR"},
+                           {POLLHUP, "HUP"},
+                           {POLLNVAL, "NVAL"},
+                           {POLLRDNORM, "RDNORM"},
+                           {POLLWRNORM, "WRNORM"},
                            {POLLRDHUP, "RDHUP"}}) {
     if (revents & bit) s += s.empty() ? name : std::string("|") + name;
   }
@@ -256,6 +262,10 @@ std::vector<std::string> readiness_script(World& w) {
 
   const int u = w.udp_socket();
   check("UDP socket", u);
+  w.shutdown(u, SHUT_RD);
+  check("UDP socket after shutdown(SHUT_RD)", u);
+  w.shutdown(u, SHUT_WR);
+  check("UDP socket after shutdown(SHUT_WR) too", u);
   return seen;
 }
 
@@ -480,8 +490,8 @@ class CapiEpollOnAConnection : public ::testing::Test {
     const int n = synack_epoll_wait(pair_.b, ep_, out, maxevents, 0);
     std::vector<std::string> got;
     for (int i = 0; i < n; ++i) {
-      got.push_back(std::to_string(out[i].data.u64) + ":" + events(static_cast<short>(
-                                                             out[i].events & 0xffff)));
+      got.push_back(std::to_string(out[i].data.u64) + ":" +
+                    events(static_cast<short>(out[i].events & 0xffff)));
     }
     return got;
   }
@@ -582,9 +592,9 @@ TEST_F(CapiEpollOnAConnection, EveryReadyDescriptorGetsATurn) {
   add(u1, EPOLLOUT, 1);
   add(u2, EPOLLOUT, 2);
   add(u3, EPOLLOUT, 3);
-  EXPECT_EQ(wait(2), (Events{"1:OUT|WRNORM", "2:OUT|WRNORM"}));
-  EXPECT_EQ(wait(2), (Events{"3:OUT|WRNORM", "1:OUT|WRNORM"}));
-  EXPECT_EQ(wait(1), (Events{"2:OUT|WRNORM"}));
+  EXPECT_EQ(wait(2), (Events{"1:OUT", "2:OUT"}));
+  EXPECT_EQ(wait(2), (Events{"3:OUT", "1:OUT"}));
+  EXPECT_EQ(wait(1), (Events{"2:OUT"}));
 }
 
 TEST_F(CapiEpollOnAConnection, AnEpollInstanceIsReadableWhenItHasEvents) {

@@ -7,12 +7,14 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -31,9 +33,9 @@ struct Step {
   enum class Kind { set, get } kind;
   int level;
   int name;
-  std::string what;               // for the failure message
+  std::string what;                 // for the failure message
   std::vector<std::uint8_t> value;  // set: the bytes passed
-  int length;                     // set: optlen; get: *optlen on entry
+  int length;                       // set: optlen; get: *optlen on entry
   bool null_value = false;
   bool null_length = false;  // get only
 };
@@ -46,8 +48,8 @@ std::vector<std::uint8_t> bytes_of(const T& v) {
 }
 
 Step set_int(int level, int name, const char* what, int v, int length = 4) {
-  return {Step::Kind::set, level, name, std::string(what) + "=" + std::to_string(v), bytes_of(v),
-          length};
+  return {Step::Kind::set, level, name, std::string(what) + "=" + std::to_string(v),
+          bytes_of(v),     length};
 }
 Step set_null(int level, int name, const char* what, int length) {
   Step s{Step::Kind::set, level, name, std::string(what) + " NULL", {}, length};
@@ -58,8 +60,12 @@ Step set_linger(int onoff, int seconds, int length = sizeof(linger)) {
   const linger l{onoff, seconds};
   std::vector<std::uint8_t> b = bytes_of(l);
   b.resize(16);
-  return {Step::Kind::set, SOL_SOCKET, SO_LINGER,
-          "SO_LINGER={" + std::to_string(onoff) + "," + std::to_string(seconds) + "}", b, length};
+  return {Step::Kind::set,
+          SOL_SOCKET,
+          SO_LINGER,
+          "SO_LINGER={" + std::to_string(onoff) + "," + std::to_string(seconds) + "}",
+          b,
+          length};
 }
 Step set_timeval(int name, long sec, long usec, int length = sizeof(timeval)) {
   timeval tv{};
@@ -158,9 +164,8 @@ void expect_same(const std::vector<Step>& script, int kernel_fd, synack_host* h,
   for (const Step& step : script) {
     const Outcome want = run(kernel, kernel_fd, step);
     const Outcome got = run(ours, synack_fd, step);
-    EXPECT_EQ(describe(got), describe(want))
-        << (step.kind == Step::Kind::set ? "set " : "get ") << step.what << " (len "
-        << step.length << ")";
+    EXPECT_EQ(describe(got), describe(want)) << (step.kind == Step::Kind::set ? "set " : "get ")
+                                             << step.what << " (len " << step.length << ")";
   }
 }
 
@@ -254,6 +259,8 @@ std::vector<Step> socket_level_script() {
       get(SOL_SOCKET, SO_SNDTIMEO, "SO_SNDTIMEO", 16),
       get(SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO", 16),
       set_timeval(SO_SNDTIMEO, 0, 1000000),
+      set_timeval(SO_SNDTIMEO, LONG_MAX, 0),  // for ever
+      get(SOL_SOCKET, SO_SNDTIMEO, "SO_SNDTIMEO", 16),
       // Names and levels nobody knows.
       set_int(SOL_SOCKET, 9999, "SOL_SOCKET 9999", 1),
       set_int(SOL_SOCKET, 9999, "SOL_SOCKET 9999", 1, 2),
@@ -386,6 +393,29 @@ TEST_F(CapiSockopt, TcpOptionsOnUdpAsLinux) {
       kernel_socket(SOCK_DGRAM), h_, synack_socket(h_, AF_INET, SOCK_DGRAM, 0));
 }
 
+// On an IPv6 socket a level IPv6 does not know is ENOPROTOOPT to get as well.
+TEST_F(CapiSockopt, Ipv6SocketsAsLinux) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+    const int k = ::socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+    if (k < 0) GTEST_SKIP() << "no IPv6 sockets on this kernel";
+    kernel_fds_.push_back(k);
+    expect_same(
+        {
+            get(SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"),
+            get(SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL"),
+            get(999, 1, "level 999"),
+            get_null_length(999, 1, "level 999"),
+            set_int(999, 1, "level 999", 1),
+            get(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"),
+            set_int(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", 1),
+            get(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"),
+            set_int(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", 5000),
+            get(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"),
+        },
+        k, h_, synack_socket(h_, AF_INET6, type, 0));
+  }
+}
+
 TEST_F(CapiSockopt, ListenerAsLinux) {
   const int k = kernel_socket(SOCK_STREAM);
   sockaddr_in ka = testing::ipv4("127.0.0.1", 0);
@@ -503,7 +533,7 @@ TEST_F(CapiSockopt, TheStackBufferIsTheSizeAsked) {
   ASSERT_EQ(synack_getsockopt(pair.b, server, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
   EXPECT_EQ(v, 40000);
   // The client can send no more than the 20000 bytes the window allows before the server
-  // reads.
+  // reads (less what the sender's silly-window avoidance keeps back: under one MSS).
   std::vector<std::uint8_t> data(100000, 'x');
   ssize_t sent = 0;
   for (int i = 0; i < 50; ++i) {
@@ -514,7 +544,8 @@ TEST_F(CapiSockopt, TheStackBufferIsTheSizeAsked) {
   EXPECT_GT(sent, 0);
   int queued = -1;
   ASSERT_EQ(synack_ioctl(pair.b, server, FIONREAD, &queued), 0);
-  EXPECT_EQ(queued, 20000);
+  EXPECT_LE(queued, 20000);
+  EXPECT_GT(queued, 20000 - 1460);
 }
 
 // Linux keeps timeouts in jiffies (here HZ=250: 4 ms) and rounds up; the host keeps
@@ -539,11 +570,11 @@ TEST_F(CapiSockopt, UnsupportedOptionsAreRefused) {
   struct Case {
     int level, name;
   };
-  for (const Case c : {Case{SOL_SOCKET, SO_REUSEPORT}, Case{SOL_SOCKET, SO_RCVBUFFORCE},
-                       Case{SOL_SOCKET, SO_BROADCAST}, Case{SOL_SOCKET, SO_RCVLOWAT},
-                       Case{IPPROTO_TCP, TCP_INFO}, Case{IPPROTO_TCP, TCP_CORK},
-                       Case{IPPROTO_TCP, TCP_CONGESTION}, Case{IPPROTO_IP, IP_TOS},
-                       Case{IPPROTO_IP, IP_TTL}}) {
+  for (const Case c :
+       {Case{SOL_SOCKET, SO_REUSEPORT}, Case{SOL_SOCKET, SO_RCVBUFFORCE},
+        Case{SOL_SOCKET, SO_BROADCAST}, Case{SOL_SOCKET, SO_RCVLOWAT}, Case{IPPROTO_TCP, TCP_INFO},
+        Case{IPPROTO_TCP, TCP_CORK}, Case{IPPROTO_TCP, TCP_CONGESTION}, Case{IPPROTO_IP, IP_TOS},
+        Case{IPPROTO_IP, IP_TTL}}) {
     errno = 0;
     EXPECT_EQ(synack_setsockopt(h_, t, c.level, c.name, &one, sizeof one), -1);
     EXPECT_EQ(errno, ENOPROTOOPT) << c.level << "/" << c.name;

@@ -28,7 +28,7 @@ using testing::HostPair;
 class IgnoreSigpipe {
  public:
   IgnoreSigpipe() {
-    struct sigaction ignore{};
+    struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ignore, &saved_);
   }
@@ -37,7 +37,7 @@ class IgnoreSigpipe {
   IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
 
  private:
-  struct sigaction saved_{};
+  struct sigaction saved_ {};
 };
 
 struct Pipe {
@@ -175,9 +175,8 @@ TEST_F(CapiSplice, ANonBlockingSocketWithNothingToReadIsEagain) {
 TEST_F(CapiSplice, ABlockingSocketWaitsInVirtualTimeUntilItsTimeout) {
   Pipe p;
   const timeval timeout{0, 200'000};
-  ASSERT_EQ(synack_setsockopt(pair_.b, c_.server, SOL_SOCKET, SO_RCVTIMEO, &timeout,
-                              sizeof timeout),
-            0);
+  ASSERT_EQ(
+      synack_setsockopt(pair_.b, c_.server, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout), 0);
   std::atomic<bool> done = false;
   ssize_t ret = -2;
   int error = 0;
@@ -263,8 +262,7 @@ std::vector<std::string> splice_error_script(const SpliceWorld& w) {
   call("a pipe's write end to a socket", p.out(), nullptr, w.client, nullptr, 10, 0);
   call("pipe to socket, offset on the socket", p.in(), nullptr, w.client, &off, 10, 0);
   call("pipe to socket, offset on the pipe", p.in(), &off, w.client, nullptr, 10, 0);
-  call("empty pipe, SPLICE_F_NONBLOCK", p.in(), nullptr, w.client, nullptr, 10,
-       SPLICE_F_NONBLOCK);
+  call("empty pipe, SPLICE_F_NONBLOCK", p.in(), nullptr, w.client, nullptr, 10, SPLICE_F_NONBLOCK);
   call("unconnected socket to pipe", w.fresh, nullptr, p.out(), nullptr, 10, 0);
   call("listener to pipe", w.listener, nullptr, p.out(), nullptr, 10, 0);
   ::write(p.out(), "zz", 2);
@@ -281,8 +279,7 @@ std::vector<std::string> splice_error_script(const SpliceWorld& w) {
   {
     Pipe no_writer;
     no_writer.close_end(1);
-    call("empty pipe with no writer to socket", no_writer.in(), nullptr, w.client, nullptr, 10,
-         0);
+    call("empty pipe with no writer to socket", no_writer.in(), nullptr, w.client, nullptr, 10, 0);
   }
   return lines;
 }
@@ -292,7 +289,10 @@ TEST(CapiSpliceErrors, AsLinux) {
   testing::kernel_connect(kernel);
   const int kernel_fresh = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const SpliceWorld kernel_world{
-      kernel.client, kernel.server, kernel.listener, kernel_fresh,
+      kernel.client,
+      kernel.server,
+      kernel.listener,
+      kernel_fresh,
       [](int in, loff_t* oi, int out, loff_t* oo, std::size_t len, unsigned flags) {
         return ::splice(in, oi, out, oo, len, flags);
       },
@@ -313,7 +313,10 @@ TEST(CapiSpliceErrors, AsLinux) {
     return in == c.client || out == c.client ? pair.a : pair.b;
   };
   const SpliceWorld ours{
-      c.client, c.server, c.listener, fresh,
+      c.client,
+      c.server,
+      c.listener,
+      fresh,
       [&](int in, loff_t* oi, int out, loff_t* oo, std::size_t len, unsigned flags) {
         return synack_splice(host_of(in, out), in, oi, out, oo, len, flags);
       },
