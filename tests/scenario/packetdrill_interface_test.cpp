@@ -148,6 +148,16 @@ TEST(PacketdrillInterface, VariadicFcntlAndIoctl) {
   EXPECT_EQ(f.fcntl(f.userdata, fd, F_GETFL) & O_NONBLOCK, 0);
   EXPECT_EQ(f.fcntl(f.userdata, fd, F_SETFD, FD_CLOEXEC), 0);
   EXPECT_EQ(f.fcntl(f.userdata, fd, F_GETFD), FD_CLOEXEC);
+  EXPECT_EQ(f.ioctl(f.userdata, fd, FIONCLEX), 0);  // no argument, as FIOCLEX
+  EXPECT_EQ(f.fcntl(f.userdata, fd, F_GETFD), 0);
+  EXPECT_EQ(f.ioctl(f.userdata, fd, FIOCLEX), 0);
+  EXPECT_EQ(f.fcntl(f.userdata, fd, F_GETFD), FD_CLOEXEC);
+  errno = 0;
+  EXPECT_EQ(f.ioctl(f.userdata, fd, 0x12345ul), -1);
+  EXPECT_EQ(errno, ENOTTY);
+  errno = 0;
+  EXPECT_EQ(f.fcntl(f.userdata, fd, F_GETOWN), -1) << "unsupported, never silently";
+  EXPECT_EQ(errno, EINVAL);
   int on = 1;
   EXPECT_EQ(f.ioctl(f.userdata, fd, FIONBIO, &on), 0);
   EXPECT_EQ(f.fcntl(f.userdata, fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
