@@ -18,6 +18,18 @@ struct EpollInterest {
   bool disabled = false;     // EPOLLONESHOT fired; re-armed by EPOLL_CTL_MOD
   // EPOLLET: the readiness last reported, so only a new edge is reported again.
   std::uint32_t reported = 0;
+  // EPOLLET: the stack's count of packets received when last reported. A packet since then
+  // may be a new event on a descriptor still ready (more data), which Linux reports again.
+  std::uint64_t arrivals = 0;
+};
+
+// What getsockopt reports that the stack does not keep (capi/sockopt.cpp).
+struct ReportedOptions {
+  int send_buffer = 0;     // SO_SNDBUF as set here, doubled as Linux reports it; 0: not set
+  int receive_buffer = 0;  // SO_RCVBUF likewise
+  int linger_seconds = 0;  // l_linger, which Linux keeps while SO_LINGER is off
+  int max_segment = 0;     // TCP_MAXSEG as set (Linux's user_mss); 0: none
+  bool keepalive = false;  // SO_KEEPALIVE on a UDP socket: kept and reported, as on Linux
 };
 
 struct Descriptor {
@@ -41,8 +53,10 @@ struct Descriptor {
   bool listening = false;
   std::optional<Duration> receive_timeout;  // SO_RCVTIMEO; nullopt waits for ever
   std::optional<Duration> send_timeout;     // SO_SNDTIMEO
+  ReportedOptions options;
   // Epoll instances: the watched descriptor number -> its interest
   std::map<int, EpollInterest> interests;
+  int last_reported = -1;  // epoll_wait resumes after it, so every ready descriptor gets a turn
 };
 
 }  // namespace synack::capi
