@@ -55,10 +55,15 @@ int synack_fcntl(synack_host* h, int fd, int cmd, ...) {
 int synack_ioctl(synack_host* h, int fd, unsigned long request, ...) {
   Host* host = host_of(h);
   if (!host) return -1;
-  va_list ap;
-  va_start(ap, request);
-  int* value = va_arg(ap, int*);
-  va_end(ap);
+  // Only the requests that take an int* are read for one: reading a missing variadic
+  // argument is undefined (FIOCLEX and FIONCLEX come without).
+  int* value = nullptr;
+  if (request == FIONBIO || request == SIOCINQ || request == SIOCOUTQ) {
+    va_list ap;
+    va_start(ap, request);
+    value = va_arg(ap, int*);
+    va_end(ap);
+  }
   auto lock = host->lock();
   Descriptor* d = host->find(fd);
   if (!d) return host->fail_unknown(fd);

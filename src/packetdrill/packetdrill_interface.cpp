@@ -112,8 +112,7 @@ int pd_fcntl(void* ud, int fd, int cmd, ...) {
 
 // ioctl(2)'s socket requests that take an int*: FIONREAD (= SIOCINQ), SIOCOUTQ (=
 // TIOCOUTQ), SIOCOUTQNSD, FIONBIO, FIOASYNC, SIOCATMARK. Any other request (FIOCLEX takes
-// none; unknown ones, which synack_ioctl refuses) is passed on with a null int*, so that
-// synack_ioctl always finds the argument it reads.
+// none; unknown ones, which synack_ioctl refuses) is passed on without one.
 bool ioctl_takes_int_pointer(unsigned long request) {
   switch (request) {
     case FIONREAD:
@@ -130,7 +129,7 @@ bool ioctl_takes_int_pointer(unsigned long request) {
 
 int pd_ioctl(void* ud, int fd, unsigned long request, ...) {
   if (!ioctl_takes_int_pointer(request)) {
-    return synack_ioctl(host(ud), fd, request, static_cast<int*>(nullptr));
+    return synack_ioctl(host(ud), fd, request);
   }
   va_list args;
   va_start(args, request);
