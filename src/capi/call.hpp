@@ -40,14 +40,18 @@ inline Descriptor* socket_of(Host& host, int fd) {
   return d;
 }
 
-// Whether `fd` is one of the host's epoll instances: read() and write() of one fail with
-// EINVAL (Linux's epoll file has neither), where the socket calls say ENOTSOCK.
-inline bool is_epoll(synack_host* h, int fd) {
+// What a descriptor number is to a host. The file calls (read, readv, write, writev,
+// close, fcntl, ioctl) hand a number that is none of the host's own (a kernel pipe from
+// synack_pipe, a file, or nothing open) to the kernel, as the C library would: packetdrill
+// scripts read and write their pipes through the same calls as their sockets.
+enum class Owner { socket, epoll, kernel };
+inline Owner owner_of(synack_host* h, int fd) {
   Host* host = host_of(h);
-  if (!host) return false;
+  if (!host) return Owner::socket;  // the call itself then fails with EFAULT
   auto lock = host->lock();
   const Descriptor* d = host->find(fd);
-  return d && d->kind == Descriptor::Kind::epoll;
+  if (!d) return Owner::kernel;
+  return d->kind == Descriptor::Kind::epoll ? Owner::epoll : Owner::socket;
 }
 
 // -1 as the ssize_t the data calls return, with errno set.

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cstdarg>
 
@@ -30,6 +31,11 @@ int synack_fcntl(synack_host* h, int fd, int cmd, ...) {
     va_start(ap, cmd);
     arg = va_arg(ap, int);
     va_end(ap);
+  }
+  if (owner_of(h, fd) == Owner::kernel) {  // a pipe end, say: the kernel's own fcntl
+    if (cmd == F_SETFL || cmd == F_SETFD) return ::fcntl(fd, cmd, arg);
+    if (cmd == F_GETFL || cmd == F_GETFD) return ::fcntl(fd, cmd);
+    return fail_with(EINVAL);
   }
   auto lock = host->lock();
   Descriptor* d = host->find(fd);
@@ -63,6 +69,11 @@ int synack_ioctl(synack_host* h, int fd, unsigned long request, ...) {
     va_start(ap, request);
     value = va_arg(ap, int*);
     va_end(ap);
+  }
+  if (owner_of(h, fd) == Owner::kernel) {  // a pipe end, say: the kernel's own ioctl
+    if (value || request == FIOCLEX || request == FIONCLEX) return ::ioctl(fd, request, value);
+    return fail_with(request == FIONBIO || request == SIOCINQ || request == SIOCOUTQ ? EFAULT
+                                                                                     : ENOTTY);
   }
   auto lock = host->lock();
   Descriptor* d = host->find(fd);

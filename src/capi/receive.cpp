@@ -12,6 +12,8 @@
 //   Both: MSG_ERRQUEUE answers EAGAIN (the error queue is always empty); flags this
 //   stack does not know fail with EOPNOTSUPP, never silently ignored.
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <vector>
@@ -218,12 +220,16 @@ using namespace synack::capi;
 extern "C" {
 
 ssize_t synack_read(synack_host* h, int fd, void* buf, size_t count) {
-  if (is_epoll(h, fd)) return fail_size(EINVAL);
+  const Owner owner = owner_of(h, fd);
+  if (owner == Owner::kernel) return ::read(fd, buf, count);
+  if (owner == Owner::epoll) return fail_size(EINVAL);  // Linux's epoll file has no read
   return synack_recvfrom(h, fd, buf, count, 0, nullptr, nullptr);
 }
 
 ssize_t synack_readv(synack_host* h, int fd, const iovec* iov, int iovcnt) {
-  if (is_epoll(h, fd)) return fail_size(EINVAL);
+  const Owner owner = owner_of(h, fd);
+  if (owner == Owner::kernel) return ::readv(fd, iov, iovcnt);
+  if (owner == Owner::epoll) return fail_size(EINVAL);
   std::size_t total = 0;
   if (const int e = check_iovecs(iov, iovcnt, total)) return fail_size(e);
   Received out;

@@ -2,6 +2,8 @@
 // names of its two ends. Errnos and their order follow Linux (net/socket.c, af_inet.c,
 // inet_connection_sock.c), checked against the kernel over loopback.
 #include <netinet/in.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <array>
 
@@ -337,11 +339,12 @@ int synack_shutdown(synack_host* h, int fd, int how) {
 }
 
 int synack_close(synack_host* h, int fd) {
+  if (owner_of(h, fd) == Owner::kernel) return ::close(fd);  // a pipe end, say
   Host* host = host_of(h);
   if (!host) return -1;
   auto lock = host->lock();
   Descriptor* d = host->find(fd);
-  if (!d) return host->fail_unknown(fd);
+  if (!d) return host->fail_unknown(fd);  // closed by another thread meanwhile
   if (d->kind != Descriptor::Kind::epoll && d->socket >= 0) host->stack().close(d->socket);
   host->remove(fd);
   host->run();

@@ -15,6 +15,8 @@
 //   MSG_FASTOPEN, MSG_ZEROCOPY and anything else: EOPNOTSUPP. Control messages:
 //   EOPNOTSUPP.
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <vector>
@@ -138,12 +140,16 @@ using namespace synack::capi;
 extern "C" {
 
 ssize_t synack_write(synack_host* h, int fd, const void* buf, size_t count) {
-  if (is_epoll(h, fd)) return fail_size(EINVAL);  // Linux's epoll file has no write
+  const Owner owner = owner_of(h, fd);
+  if (owner == Owner::kernel) return ::write(fd, buf, count);
+  if (owner == Owner::epoll) return fail_size(EINVAL);  // Linux's epoll file has no write
   return synack_sendto(h, fd, buf, count, 0, nullptr, 0);
 }
 
 ssize_t synack_writev(synack_host* h, int fd, const iovec* iov, int iovcnt) {
-  if (is_epoll(h, fd)) return fail_size(EINVAL);
+  const Owner owner = owner_of(h, fd);
+  if (owner == Owner::kernel) return ::writev(fd, iov, iovcnt);
+  if (owner == Owner::epoll) return fail_size(EINVAL);
   std::size_t total = 0;
   if (const int e = check_iovecs(iov, iovcnt, total)) return fail_size(e);
   return transmit(h, fd, {iov, static_cast<std::size_t>(iovcnt)}, total, 0, {});

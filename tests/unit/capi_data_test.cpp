@@ -330,5 +330,29 @@ TEST(CapiUdp, DestinationsAndSizes) {
   EXPECT_ERRNO(synack_send(h, fd, "x", 1, 0), EPIPE);
 }
 
+// packetdrill scripts read, write, fcntl and close their pipes through the same calls as
+// their sockets: a number that is none of the host's goes to the kernel.
+TEST(CapiData, FileCallsOnAKernelPipeReachTheKernel) {
+  CapiPeer p;
+  synack_host* h = p.host();
+  int fds[2];
+  ASSERT_EQ(synack_pipe(h, fds), 0);
+  ASSERT_EQ(synack_fcntl(h, fds[0], F_SETFL, O_NONBLOCK), 0);
+  EXPECT_EQ(synack_fcntl(h, fds[0], F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+  char buf[8];
+  EXPECT_ERRNO(synack_read(h, fds[0], buf, sizeof buf), EAGAIN);
+  EXPECT_EQ(synack_write(h, fds[1], "pipe", 4), 4);
+  int queued = 0;
+  ASSERT_EQ(synack_ioctl(h, fds[0], FIONREAD, &queued), 0);
+  EXPECT_EQ(queued, 4);
+  EXPECT_EQ(received(buf, synack_read(h, fds[0], buf, sizeof buf)), "pipe");
+  EXPECT_EQ(synack_close(h, fds[1]), 0);
+  EXPECT_EQ(synack_read(h, fds[0], buf, sizeof buf), 0);  // the write end is gone: EOF
+  EXPECT_EQ(synack_close(h, fds[0]), 0);
+  EXPECT_ERRNO(synack_close(h, fds[0]), EBADF);
+  // The socket calls still say what a pipe is not.
+  EXPECT_ERRNO(synack_recv(h, fds[0], buf, sizeof buf, 0), EBADF);
+}
+
 }  // namespace
 }  // namespace synack::testing
