@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 echo "== format check"
-git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
+git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format --dry-run -Werror
 
 jobs=$(nproc)
 echo "== plain build"

@@ -35,6 +35,9 @@ std::error_code Stack::setsockopt(SocketId id, Option opt, int value) {
       if (c) return err(std::errc::invalid_argument);
       (opt == Option::send_buffer ? cfg.send_buffer : cfg.receive_buffer) =
           static_cast<std::size_t>(std::clamp(value, kMinBuffer, kMaxBuffer));
+      // The application fixed the receive buffer: it will not grow, so the window scale is
+      // chosen for it alone (Linux: SOCK_RCVBUF_LOCK clamps window_clamp, and the shift).
+      if (opt == Option::receive_buffer) cfg.receive_buffer_max = cfg.receive_buffer;
       return {};
     case Option::linger:
       cfg.linger = value < 0 ? tcp::Linger{} : tcp::Linger{true, value};

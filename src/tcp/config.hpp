@@ -47,6 +47,12 @@ struct Config {
   // a window shut since the first zero-window probe, and keepalive probing (counted from
   // the last segment received) instead of keepalive.count. Zero: off.
   Duration user_timeout{};
+  // The largest the receive buffer may grow to: Linux's tcp_rmem[2]. Linux picks its window
+  // scale for that (RFC 7323 §2.3: shift 7 for 6 MiB), not for the buffer of the moment; we
+  // do too, so our SYNs offer what a Linux peer's do. The windows we advertise still come
+  // from receive_buffer. An SO_RCVBUF set by the application fixes the buffer and lowers
+  // this to it, as Linux's window_clamp does.
+  std::size_t receive_buffer_max = 6 * 1024 * 1024;
 };
 
 // RFC 7323 §2.3: the shift that lets `buffer` bytes be advertised in 16 bits (at most 14).

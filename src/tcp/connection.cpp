@@ -26,6 +26,24 @@ std::uint8_t window_shift_for(std::size_t buffer) {
   return shift;
 }
 
+namespace {
+
+// The shift our SYN offers: for the largest buffer the connection may have, as Linux's
+// tcp_select_initial_window, while the windows we advertise come from the buffer it has.
+std::uint8_t offered_shift(const Config& config) {
+  if (!config.window_scaling) return 0;
+  return window_shift_for(std::max(config.receive_buffer, config.receive_buffer_max));
+}
+
+// Room beyond SO_RCVBUF for one unit of the scaled window, less an octet: rounding a kept
+// window up to a whole unit, so as never to shrink it, must not offer octets the buffer
+// cannot take (see window_to_advertise).
+std::size_t scale_slack(const Config& config) {
+  return (std::size_t{1} << offered_shift(config)) - 1;
+}
+
+}  // namespace
+
 Connection::Connection(Context& ctx, const Config& config, const FourTuple& tuple, Seq iss,
                        Instant now)
     : ctx_(&ctx),
@@ -37,14 +55,14 @@ Connection::Connection(Context& ctx, const Config& config, const FourTuple& tupl
       snd_max_(iss),
       send_buffer_(config.send_buffer),
       send_buffer_seq_(iss + 1),
-      receive_buffer_(config.receive_buffer),
+      receive_buffer_(config.receive_buffer + scale_slack(config)),
       rto_(config.rto_initial, config.rto_min, config.rto_max),
       cc_(std::make_unique<Reno>(send_mss_)),
       last_received_(now) {
   // A per-connection start for the timestamp clock, so tsval reveals neither uptime nor
   // other connections (RFC 7323 §5.4); derived from the ISS, itself a keyed hash.
   ts_offset_ = iss.raw() * 0x9e3779b1u;
-  rcv_wscale_ = config.window_scaling ? window_shift_for(config.receive_buffer) : 0;
+  rcv_wscale_ = offered_shift(config);
   ++ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
 }
 
@@ -171,6 +189,21 @@ void Connection::enter_time_wait(Instant now) {
   arm(Timer::TimeWait, now + 2 * config_.msl);  // [RFC9293 MUST-13]
 }
 
+std::size_t Connection::receive_space() const {
+  // The ring's capacity is SO_RCVBUF and the scale's slack; the slack is never offered as
+  // free space. A released buffer (TIME_WAIT) offers nothing.
+  const std::size_t buffer = std::min(receive_buffer_.capacity(), config_.receive_buffer);
+  return buffer > receive_buffer_.size() ? buffer - receive_buffer_.size() : 0;
+}
+
+bool Connection::right_edge_moves() const {
+  // RFC 9293 §3.8.6.2.2: by an MSS, or half the buffer, whichever is less.
+  const auto threshold = std::min<std::size_t>(config_.receive_buffer / 2, send_mss_);
+  const std::size_t space = receive_space();
+  const std::uint32_t offered = rcv_wnd();
+  return space > offered && space - offered >= threshold;
+}
+
 std::uint32_t Connection::rcv_wnd() const {
   const std::int32_t w = rcv_adv_ - rcv_nxt_;
   return w > 0 ? static_cast<std::uint32_t>(w) : 0;
@@ -229,20 +262,13 @@ std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_cod
 std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, Instant now) {
   ec.clear();
   if (!receive_buffer_.empty() && !read_shutdown_) {
-    const std::size_t before = receive_buffer_.free();
     const std::size_t n = receive_buffer_.pop(out);
-    // A window update when reading opens the window by at least an MSS (or half the
-    // buffer) past what was advertised: the receiver's side of SWS avoidance (RFC 9293
-    // §3.8.6.2.2) and the update that unblocks a sender facing a zero window.
-    const std::uint32_t threshold = static_cast<std::uint32_t>(
-        std::min<std::size_t>(receive_buffer_.capacity() / 2, send_mss_));
-    const std::size_t after = receive_buffer_.free();
+    // A window update when reading lets the right edge move (window_to_advertise): the
+    // receiver's side of SWS avoidance (RFC 9293 §3.8.6.2.2), and the update that unblocks
+    // a sender facing a zero window.
     const bool receiving =
         state_ == State::Established || state_ == State::FinWait1 || state_ == State::FinWait2;
-    if (receiving && after > before) {
-      const Seq new_edge = rcv_nxt_ + static_cast<std::uint32_t>(after);
-      if (new_edge - rcv_adv_ >= static_cast<std::int32_t>(threshold)) ack_now("window update");
-    }
+    if (receiving && n > 0 && right_edge_moves()) ack_now("window update");
     (void)now;
     return n;
   }

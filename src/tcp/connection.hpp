@@ -177,6 +177,10 @@ class Connection {
 
   // output.cpp
   std::uint16_t window_to_advertise() const;
+  // connection.cpp: the receive buffer's free space the application's SO_RCVBUF allows.
+  std::size_t receive_space() const;
+  // Whether the free space is enough past the right edge already offered to move it.
+  bool right_edge_moves() const;
   void fill_header(OutSegment& out, Seq seq, TcpFlags flags, Instant now) const;
   bool next_syn(Instant now, OutSegment& out);
   bool next_retransmission(Instant now, OutSegment& out);

@@ -24,21 +24,28 @@ bool sends_data(State s) {
 }  // namespace
 
 std::uint16_t Connection::window_to_advertise() const {
-  const std::size_t free = receive_buffer_.free();
+  // RFC 7323 §2.3: with window scaling, SEG.WND counts units of 2^Rcv.Wind.Shift octets.
+  const std::uint32_t unit = 1u << rcv_wscale_;
   // RFC 9293 §3.8.6.2.2: move the right edge only by a worthwhile amount (an MSS, or half
   // the buffer), and never back to the left. That holds for a closed window too: opening
-  // it by a few bytes read is the silly window itself [RFC9293 MUST-39].
-  Seq edge = rcv_adv_;
-  const Seq possible = rcv_nxt_ + static_cast<std::uint32_t>(free);
-  const auto threshold =
-      static_cast<std::int32_t>(std::min<std::size_t>(receive_buffer_.capacity() / 2, send_mss_));
-  if (after(possible, rcv_adv_) && possible - rcv_adv_ >= threshold) {
-    edge = possible;
+  // it by a few bytes read is the silly window itself [RFC9293 MUST-39]. A new edge offers
+  // the free space rounded down to the unit: never an octet the buffer cannot take.
+  std::uint32_t wnd = rcv_wnd();  // RCV.ADV - RCV.NXT: what is offered already
+  if (right_edge_moves()) {
+    wnd = std::max(wnd, static_cast<std::uint32_t>(receive_space()) & ~(unit - 1));
   }
-  const std::int32_t wnd = edge - rcv_nxt_;
-  if (wnd <= 0) return 0;
-  return static_cast<std::uint16_t>(
-      std::min<std::uint32_t>(static_cast<std::uint32_t>(wnd) >> rcv_wscale_, 0xffff));
+  // A kept edge lies wherever the data received since has left it, rarely on a unit from
+  // RCV.NXT. Rounding that window down would shrink it, so it is rounded up, as Linux's
+  // tcp_select_window does, into the ring's slack of one unit. Only when a stalled reader
+  // has let the rounding use the slack up does the buffer force the shrink of less than a
+  // unit that RFC 7323 Appendix F describes, which a sender must bear (RFC 1122
+  // 4.2.2.16): the right edge still stands for us, and what the peer sent up to it is taken.
+  // After the peer's FIN no octet can arrive, so rounding up can overrun nothing.
+  if (const std::uint32_t part = wnd & (unit - 1); part != 0) {
+    const std::uint32_t up = wnd - part + unit;
+    wnd = up <= receive_buffer_.free() || fin_received_ ? up : wnd - part;
+  }
+  return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> rcv_wscale_, 0xffff));
 }
 
 void Connection::fill_header(OutSegment& out, Seq seq, TcpFlags flags, Instant now) const {
@@ -171,8 +178,7 @@ bool Connection::next_syn(Instant now, OutSegment& out) {
   const bool syn_ack = state_ != State::SynSent;
   fill_header(out, iss_, syn_ack ? TcpFlags::syn | TcpFlags::ack : TcpFlags::syn, now);
   // A SYN's window is never scaled (RFC 7323 §2.2).
-  out.header.window =
-      static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer_.free(), 0xffff));
+  out.header.window = static_cast<std::uint16_t>(std::min<std::size_t>(receive_space(), 0xffff));
   auto& o = out.header.options;
   o = wire::TcpOptions{};
   o.mss = config_.mss;

@@ -45,7 +45,8 @@ std::vector<std::uint8_t> linux_syn_layout(const Offer& o, std::uint32_t tsval,
   } else if (o.sack) {
     b.insert(b.end(), {1, 1, 4, 2});
   }
-  if (o.window_scaling) b.insert(b.end(), {1, 3, 3, 1});
+  // Shift 7: Linux's, for its 6 MiB tcp_rmem[2], and ours (tcp::Config::receive_buffer_max).
+  if (o.window_scaling) b.insert(b.end(), {1, 3, 3, 7});
   return b;
 }
 

@@ -250,44 +250,121 @@ tcp::Config scaling(std::size_t receive_buffer = 64 * 1024) {
 }
 
 TEST(WindowScale, BothSidesOfferItSoWindowsAreShiftedBothWays) {
-  // Our 64 KiB buffer needs shift 1; the peer's shift is 7. A window of 100 from the peer
-  // means 12800 bytes: 8 full segments (the 9th would be a silly 1120 bytes). Our windows
-  // go out shifted right by 1: the right edge stays where the SYN,ACK put it, 65535 past
-  // RCV.NXT, until it can move by an MSS, so 65535 >> 1, and (65535 - 10) >> 1 after 10
-  // bytes have arrived.
+  // Our shift is 7, as Linux's, for the 6 MiB the buffer may grow to (tcp_rmem[2]); the
+  // peer's is 7 too. A window of 100 from the peer means 12800 bytes: 8 full segments (the
+  // 9th would be a silly 1120 bytes). Our windows go out in units of 128: the right edge
+  // stays where the SYN,ACK put it, 65535 past RCV.NXT, until it can move by an MSS, and
+  // the window to it is rounded up to a whole unit so as not to shrink it: 512. After 10
+  // bytes have arrived it is 65526, rounded up to 512 again.
   RawPeer p(scaling());
   const SocketId l = p.listen(80);
   p.inject({.flags = SYN, .seq = 1000, .options = syn_options(false, false, 7)});
   const Seen synack = p.expect({.flags = SYN | ACK, .ack = 1001, .window = 65535});
-  EXPECT_EQ(synack.header.options.window_scale, 1);
+  EXPECT_EQ(synack.header.options.window_scale, 7);
   const std::uint32_t iss = synack.header.seq;
   p.inject({.flags = ACK, .seq = 1001, .ack = iss + 1, .window = 100});
   SocketId s = -1;
   ASSERT_FALSE(p.stack().accept(l, s));
   ASSERT_FALSE(p.write(s, std::string(20000, 'x')));
   for (std::uint32_t i = 0; i < 8; ++i) {
-    p.expect({.flags = ACK, .seq = iss + 1 + 1460 * i, .window = 32767, .len = 1460});
+    p.expect({.flags = ACK, .seq = iss + 1 + 1460 * i, .window = 512, .len = 1460});
   }
   p.expect_nothing();
   p.inject({.flags = ACK, .seq = 1001, .ack = iss + 1, .window = 100, .payload = "0123456789"});
   p.advance(milliseconds(40));
-  p.expect({.flags = ACK, .ack = 1011, .window = (65535 - 10) >> 1, .len = 0});
+  p.expect({.flags = ACK, .ack = 1011, .window = 512, .len = 0});
 }
 
 TEST(WindowScale, ALargeBufferIsAdvertisedThroughTheShift) {
-  // 256 KiB needs shift 3: the SYN,ACK says 65535 (a SYN's window is never scaled), every
-  // later segment 262144 >> 3.
+  // 256 KiB: the SYN,ACK says 65535 (a SYN's window is never scaled); once the edge can
+  // move, later segments offer the free space rounded down to a unit of 128, never an
+  // octet the buffer cannot take: (262144 - 1) >> 7.
   RawPeer p(scaling(256 * 1024));
   const SocketId l = p.listen(80);
   p.inject({.flags = SYN, .seq = 1000, .options = syn_options(false, false, 2)});
   const Seen synack = p.expect({.flags = SYN | ACK, .ack = 1001, .window = 65535});
-  EXPECT_EQ(synack.header.options.window_scale, 3);
+  EXPECT_EQ(synack.header.options.window_scale, 7);
   p.inject({.flags = ACK, .seq = 1001, .ack = synack.header.seq + 1});
   SocketId s = -1;
   ASSERT_FALSE(p.stack().accept(l, s));
   p.inject({.flags = ACK, .seq = 1001, .ack = synack.header.seq + 1, .payload = "x"});
   p.advance(milliseconds(40));
-  p.expect({.flags = ACK, .ack = 1002, .window = (262144 - 1) >> 3, .len = 0});
+  p.expect({.flags = ACK, .ack = 1002, .window = (262144 - 1) >> 7, .len = 0});
+}
+
+TEST(WindowScale, TheShiftIsForTheLargestBufferAndSoRcvbufSetsIt) {
+  // Linux's tcp_select_initial_window: the shift fits the most the buffer may grow to,
+  // tcp_rmem[2] (6 MiB: 7), or the buffer if larger (8 MiB: 8). An application's SO_RCVBUF
+  // fixes the buffer, and the shift is then for it alone (64 KiB: 1), as Linux's
+  // SOCK_RCVBUF_LOCK clamps it.
+  const auto offered = [](RawPeer& p, SocketId s) {
+    EXPECT_EQ(p.stack().connect(s, {RawPeer::kRemote, RawPeer::kRemotePort}),
+              std::errc::operation_in_progress);
+    p.poll();
+    return p.expect({.flags = SYN}).header.options.window_scale;
+  };
+  {
+    RawPeer p(scaling(4096));
+    SocketId s = -1;
+    ASSERT_FALSE(p.stack().tcp_socket(s));
+    EXPECT_EQ(offered(p, s), 7);
+  }
+  {
+    RawPeer p(scaling(8 * 1024 * 1024));
+    SocketId s = -1;
+    ASSERT_FALSE(p.stack().tcp_socket(s));
+    EXPECT_EQ(offered(p, s), 8);
+  }
+  {
+    RawPeer p(scaling());
+    SocketId s = -1;
+    ASSERT_FALSE(p.stack().tcp_socket(s));
+    ASSERT_FALSE(p.stack().setsockopt(s, Option::receive_buffer, 64 * 1024));
+    EXPECT_EQ(offered(p, s), 1);
+  }
+}
+
+TEST(WindowScale, AKeptEdgeIsRoundedUpWhileTheBufferHoldsItAndTheDataUpToItIsTaken) {
+  // A 4096-byte buffer, shift 7, and a reader that has stopped. The SYN,ACK offers 4096:
+  // the right edge is 4096 past RCV.NXT. 100 bytes arrive: the window to the kept edge is
+  // 3996, which shifted down would shrink the edge by 28 octets. It is rounded up to 32
+  // units (4096) instead, into the slack of one unit the ring keeps beyond SO_RCVBUF.
+  // After 100 more the slack is spent: the buffer holds no more than 31 units past RCV.NXT,
+  // and the offer shrinks by the 28 octets RFC 7323 Appendix F says no choice avoids. The
+  // edge offered before still stands: the 3996 bytes the peer may have sent up to it are
+  // all taken. Read, the buffer's free space moves the edge again, rounded down: 32 units.
+  RawPeer p(scaling(4096));
+  const SocketId l = p.listen(80);
+  p.inject({.flags = SYN, .seq = 1000, .options = syn_options(false, false, 0)});
+  const Seen synack = p.expect({.flags = SYN | ACK, .ack = 1001, .window = 4096});
+  const std::uint32_t iss = synack.header.seq;
+  p.inject({.flags = ACK, .seq = 1001, .ack = iss + 1});
+  SocketId s = -1;
+  ASSERT_FALSE(p.stack().accept(l, s));
+  p.inject({.flags = ACK, .seq = 1001, .ack = iss + 1, .payload = std::string(100, 'a')});
+  p.advance(milliseconds(40));
+  p.expect({.flags = ACK, .ack = 1101, .window = 32});
+  p.inject({.flags = ACK, .seq = 1101, .ack = iss + 1, .payload = std::string(100, 'b')});
+  p.advance(milliseconds(40));
+  p.expect({.flags = ACK, .ack = 1201, .window = 31});
+  std::uint32_t seq = 1201;
+  for (const std::size_t n : {std::size_t{1460}, std::size_t{1460}, std::size_t{1076}}) {
+    p.inject({.flags = ACK, .seq = seq, .ack = iss + 1, .payload = std::string(n, 'c')});
+    seq += static_cast<std::uint32_t>(n);
+  }
+  // Every second segment is ACKed at once; 1076 short of the kept edge, the buffer has
+  // room for 8 units past RCV.NXT, not 9. The last segment reaches the edge: window 0.
+  p.expect({.flags = ACK, .ack = 1201 + 2920, .window = 8});
+  p.advance(milliseconds(40));
+  p.expect({.flags = ACK, .ack = 1201 + 3996, .window = 0});
+  p.expect_nothing();
+  Stack::Queued q;
+  ASSERT_FALSE(p.stack().queued(s, q));
+  EXPECT_EQ(q.readable, 4196u);
+  std::string got;
+  ASSERT_FALSE(p.read(s, got));
+  EXPECT_EQ(got.size(), 4196u);
+  p.expect({.flags = ACK, .ack = 1201 + 3996, .window = 32});
 }
 
 TEST(WindowScale, OnlyWeOfferItSoThereIsNoScaling) {
@@ -326,7 +403,7 @@ TEST(WindowScale, ASynAckWithoutItTurnsOurOfferOff) {
   RawPeer p(scaling());
   const SocketId s = p.connect_from_stack();
   const Seen syn = p.expect({.flags = SYN, .window = 65535});
-  EXPECT_EQ(syn.header.options.window_scale, 1);
+  EXPECT_EQ(syn.header.options.window_scale, 7);
   p.inject({.flags = SYN | ACK,
             .seq = 5000,
             .ack = syn.header.seq + 1,
@@ -350,7 +427,7 @@ TEST(WindowScale, TheWindowInASynAckIsNeverScaled) {
             .ack = iss + 1,
             .window = 100,
             .options = syn_options(false, false, 7)});
-  p.expect({.flags = ACK, .ack = 5001, .window = 32768});
+  p.expect({.flags = ACK, .ack = 5001, .window = 65536 >> 7});
   ASSERT_FALSE(p.write(s, std::string(5000, 'x')));
   p.expect({.flags = ACK, .seq = iss + 1, .len = 100});  // half the largest window: sent
   p.expect_nothing();
