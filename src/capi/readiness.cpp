@@ -258,8 +258,7 @@ int epoll_wait(Host& host, int epfd, epoll_event* events, int maxevents, int tim
     const std::uint64_t now_arrived = arrivals(host);
     // Round robin: start after the last descriptor reported, so that with maxevents
     // smaller than what is ready, each ready descriptor gets its turn.
-    auto start = ep->interests.upper_bound(ep->last_reported);
-    auto it = start;
+    auto it = ep->interests.upper_bound(ep->last_reported);
     for (std::size_t seen = 0; seen < ep->interests.size() && n < maxevents; ++seen) {
       if (it == ep->interests.end()) it = ep->interests.begin();
       const int fd = it->first;

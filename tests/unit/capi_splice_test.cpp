@@ -3,6 +3,7 @@
 // kernel loopback connection and on a pair of hosts, which must agree.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -212,6 +213,28 @@ TEST_F(CapiSplice, ABlockingSocketWakesForData) {
   waiter.join();
   EXPECT_EQ(ret, 4);
   EXPECT_EQ(p.take(), "late");
+}
+
+// An empty pipe is waited for in real time, with the host free for other calls meanwhile.
+TEST_F(CapiSplice, AnEmptyPipeIsWaitedForWithTheHostFree) {
+  Pipe p;
+  std::atomic<bool> done = false;
+  ssize_t ret = -2;
+  std::thread waiter([&] {
+    ret = synack_splice(pair_.a, p.in(), nullptr, c_.client, nullptr, 100, 0);
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pollfd poll_client{c_.client, POLLOUT, 0};
+  EXPECT_EQ(synack_poll(pair_.a, &poll_client, 1, 0), 1);  // not blocked behind the splice
+  EXPECT_FALSE(done);
+  ASSERT_EQ(::write(p.out(), "piped", 5), 5);
+  waiter.join();
+  EXPECT_EQ(ret, 5);
+  pair_.pump();
+  char buf[16] = {};
+  EXPECT_EQ(synack_read(pair_.b, c_.server, buf, sizeof buf), 5);
+  EXPECT_STREQ(buf, "piped");
 }
 
 TEST(CapiPipe, IsAKernelPipe) {
