@@ -56,6 +56,10 @@ int disconnect(Host& host, Descriptor& d, bool abort) {
   }
   d.socket = fresh;
   for (std::size_t i = 0; i < kKeptOptions.size(); ++i) {
+    // A buffer the application never sized stays unset: setting one also fixes the
+    // window scale to it (as Linux's SOCK_RCVBUF_LOCK), which only SO_RCVBUF may do.
+    if (kKeptOptions[i] == Option::receive_buffer && d.options.receive_buffer == 0) continue;
+    if (kKeptOptions[i] == Option::send_buffer && d.options.send_buffer == 0) continue;
     stack.setsockopt(fresh, kKeptOptions[i], values[i]);
   }
   if (d.bound) {

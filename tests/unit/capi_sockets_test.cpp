@@ -285,6 +285,29 @@ TEST(CapiConnect, RefusedIsReportedOnceThenTheSocketMayTryAgain) {
   p.expect({.flags = SYN});
 }
 
+// The retry after a refused connect is a fresh socket inside (Linux's disconnect): it offers
+// the same window scale as the first SYN, derived from the largest buffer, because the
+// application never fixed SO_RCVBUF.
+TEST(CapiConnect, TheRetryAfterARefusalOffersTheSameWindowScale) {
+  CapiPeer p("local=192.168.0.1");
+  synack_host* h = p.host();
+  const int fd = synack_socket(h, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  const sockaddr_in peer = ipv4_address(CapiPeer::kRemote, 81);
+  EXPECT_ERRNO(synack_connect(h, fd, as_sockaddr(peer), sizeof peer), EINPROGRESS);
+  const Seen syn = p.expect({.flags = SYN});
+  ASSERT_TRUE(syn.header.options.window_scale);
+  EXPECT_EQ(*syn.header.options.window_scale, 7);  // 6 MiB, Linux's tcp_rmem[2]
+  p.inject({.flags = RST | ACK,
+            .seq = 0,
+            .ack = syn.header.seq + 1,
+            .src_port = 81,
+            .dst_port = syn.header.src_port});
+  EXPECT_ERRNO(synack_connect(h, fd, as_sockaddr(peer), sizeof peer), ECONNREFUSED);
+  EXPECT_ERRNO(synack_connect(h, fd, as_sockaddr(peer), sizeof peer), EINPROGRESS);
+  const Seen again = p.expect({.flags = SYN});
+  EXPECT_EQ(again.header.options.window_scale, syn.header.options.window_scale);
+}
+
 TEST(CapiConnect, BlockingWaitsForTheHandshake) {
   CapiPeer p;
   synack_host* h = p.host();
