@@ -8,7 +8,10 @@
 namespace synack::testing {
 namespace {
 
-// We close first: FIN_WAIT_1 -> FIN_WAIT_2 -> TIME_WAIT (60 s) -> CLOSED.
+// We close first: FIN_WAIT_1 -> FIN_WAIT_2 -> TIME_WAIT (60 s) -> CLOSED. Every window is
+// 512: the SYN,ACK's 65535 kept, rounded up to 65536 = 512 << 7. The peer's FIN takes one
+// of it and the 65535 left rounds up to 512 again; TIME_WAIT, its buffer released, keeps
+// that edge (nothing can arrive after a FIN), so the ACKs of retransmitted FINs say 512.
 // +0   close(4) = 0
 // +0   > F. 1:1(0) ack 1
 // +.1  < . 1:1(0) ack 2 win 257                  (FIN_WAIT_2)
@@ -23,15 +26,15 @@ TEST(PacketdrillClose, WeCloseFirstThroughTimeWait) {
   const auto a = passive_open(pd, false);
   ASSERT_GE(a.fd, 0);
   ASSERT_EQ(pd.close(a.fd), 0);
-  pd.expect("F. 1:1(0) ack 1 win 32767");
+  pd.expect("F. 1:1(0) ack 1 win 512");
   pd.at(200ms);
   pd.inject(". 1:1(0) ack 2 win 257");
   pd.at(300ms);
   pd.inject("F. 1:1(0) ack 2 win 257");
-  pd.expect(". 2:2(0) ack 2 win 32767");
+  pd.expect(". 2:2(0) ack 2 win 512");
   pd.at(1300ms);
   pd.inject("F. 1:1(0) ack 2 win 257");
-  pd.expect(". 2:2(0) ack 2 win 32767");
+  pd.expect(". 2:2(0) ack 2 win 512");
   pd.at(1300ms + 60s + 1ms);
   pd.inject("F. 1:1(0) ack 2 win 257");
   pd.expect("R 2:2(0) win 0");
@@ -44,11 +47,11 @@ TEST(PacketdrillClose, ShutdownWriteThenEofFromThePeer) {
   const auto a = passive_open(pd, true);
   ASSERT_GE(a.fd, 0);
   ASSERT_EQ(pd.shutdown(a.fd, SHUT_WR), 0);
-  pd.expect("F. 1:1(0) ack 1 win 32767 <nop,nop,TS val * ecr 200>");
+  pd.expect("F. 1:1(0) ack 1 win 512 <nop,nop,TS val * ecr 200>");
   pd.at(200ms);
   pd.inject(". 1:1(0) ack 2 win 257 <nop,nop,TS val 300 ecr *>");
   pd.inject("F. 1:1(0) ack 2 win 257 <nop,nop,TS val 310 ecr *>");
-  pd.expect(". 2:2(0) ack 2 win 32767 <nop,nop,TS val * ecr 310>");
+  pd.expect(". 2:2(0) ack 2 win 512 <nop,nop,TS val * ecr 310>");
   char c = 0;
   EXPECT_EQ(pd.read(a.fd, &c, 1), 0) << "EOF";
   errno = 0;
@@ -71,12 +74,12 @@ TEST(PacketdrillClose, PeerClosesFirstThroughLastAck) {
   ASSERT_GE(a.fd, 0);
   pd.at(200ms);
   pd.inject("F. 1:1(0) ack 1 win 257");
-  pd.expect(". 1:1(0) ack 2 win 32767");
+  pd.expect(". 1:1(0) ack 2 win 512");
   char buf[100];
   EXPECT_EQ(pd.read(a.fd, buf, sizeof buf), 0);
   pd.at(300ms);
   ASSERT_EQ(pd.close(a.fd), 0);
-  pd.expect("F. 1:1(0) ack 2 win 32767");
+  pd.expect("F. 1:1(0) ack 2 win 512");
   pd.at(400ms);
   pd.inject(". 2:2(0) ack 2 win 257");
   pd.expect_nothing();
@@ -97,7 +100,9 @@ TEST(PacketdrillClose, CloseWithUnreadDataResets) {
   ASSERT_GE(a.fd, 0);
   pd.at(200ms);
   pd.inject("P. 1:101(100) ack 1 win 257", pattern(100));
-  pd.expect_at(240ms, ". 1:1(0) ack 101 win 32717");
+  // The kept window, 65536 - 101 = 65435, rounded up: 65536 >> 7 = 512 (100 octets past
+  // the 65436 free, within the 127 of slack).
+  pd.expect_at(240ms, ". 1:1(0) ack 101 win 512");
   ASSERT_EQ(pd.close(a.fd), 0);
   pd.expect("R. 1:1(0) ack 101 win 0");
   pd.inject(". 1:1(0) ack 1 win 257");
@@ -122,11 +127,11 @@ TEST(PacketdrillClose, FinIsRetransmittedOnTheVirtualClock) {
   ASSERT_GE(a.fd, 0);
   pd.at(200ms);
   ASSERT_EQ(pd.close(a.fd), 0);
-  pd.expect_at(200ms, "F. 1:1(0) ack 1 win 32767");
-  pd.expect_at(500ms, "F. 1:1(0) ack 1 win 32767");
-  pd.expect_at(1100ms, "F. 1:1(0) ack 1 win 32767");
-  pd.expect_at(2300ms, "F. 1:1(0) ack 1 win 32767");
-  pd.expect_at(4700ms, "F. 1:1(0) ack 1 win 32767");
+  pd.expect_at(200ms, "F. 1:1(0) ack 1 win 512");
+  pd.expect_at(500ms, "F. 1:1(0) ack 1 win 512");
+  pd.expect_at(1100ms, "F. 1:1(0) ack 1 win 512");
+  pd.expect_at(2300ms, "F. 1:1(0) ack 1 win 512");
+  pd.expect_at(4700ms, "F. 1:1(0) ack 1 win 512");
   pd.at(4800ms);
   pd.inject(". 1:1(0) ack 2 win 257");
   pd.expect_nothing();

@@ -17,7 +17,7 @@ namespace {
 // +0   listen(3, 1) = 0
 // +0   accept(3, ..., ...) = 4          // blocking: runs on the second thread
 // +0   < S 0:0(0) win 32792 <mss 1000,sackOK,TS val 100 ecr 0,nop,wscale 7>
-// +0   > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 100,nop,wscale 1>
+// +0   > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 100,nop,wscale 7>
 // +.1  < . 1:1(0) ack 1 win 257 <nop,nop,TS val 200 ecr *>
 TEST(PacketdrillOpen, AcceptSleepsOnItsThreadUntilTheFinalAck) {
   Packetdrill pd(SYNACK_PACKETDRILL_SO);
@@ -50,7 +50,7 @@ TEST(PacketdrillOpen, AcceptSleepsOnItsThreadUntilTheFinalAck) {
 }
 
 // Without timestamps Linux pads SACK-permitted with NOPs: MSS, NOP, NOP, SACK-permitted,
-// NOP, window scale.
+// NOP, window scale. The shift, 7, is Linux's too (kSynAck).
 TEST(PacketdrillOpen, SynAckWithoutTimestampsHasLinuxsLayout) {
   Packetdrill pd(SYNACK_PACKETDRILL_SO);
   const auto a = passive_open(pd, false);
@@ -73,9 +73,9 @@ TEST(PacketdrillOpen, SynAckOffersOnlyWhatTheSynOffered) {
 // +0   fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)
 // +0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
 // +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
-// +0   > S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,nop,wscale 1>
+// +0   > S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,nop,wscale 7>
 // +.05 < S. 0:0(0) ack 1 win 5792 <mss 1200,sackOK,TS val 700 ecr *,nop,wscale 7>
-// +0   > . 1:1(0) ack 1 win 32768 <nop,nop,TS val * ecr 700>
+// +0   > . 1:1(0) ack 1 win 512 <nop,nop,TS val * ecr 700>    (65536 >> 7: the whole buffer)
 // +0   poll([{fd=3, events=POLLOUT}], 1, 0) = 1 ([{fd=3, revents=POLLOUT}])
 // +0   getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
 // +0   connect(3, ..., ...) = 0
@@ -94,7 +94,7 @@ TEST(PacketdrillOpen, NonBlockingConnectIsInProgressUntilTheSynAck) {
   errno = 0;
   EXPECT_EQ(pd.connect(fd), -1);
   EXPECT_EQ(errno, EINPROGRESS);
-  pd.expect("S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 1>");
+  pd.expect("S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 7>");
   EXPECT_NE(pd.local_port(), 0);
   pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
   EXPECT_EQ(pd.poll(&p, 1, 0), 0) << "not writable while SYN_SENT";
@@ -104,7 +104,7 @@ TEST(PacketdrillOpen, NonBlockingConnectIsInProgressUntilTheSynAck) {
 
   pd.at(50ms);
   pd.inject("S. 0:0(0) ack 1 win 5792 <mss 1200,sackOK,TS val 700 ecr *,nop,wscale 7>");
-  pd.expect(". 1:1(0) ack 1 win 32768 <nop,nop,TS val * ecr 700>");
+  pd.expect(". 1:1(0) ack 1 win 512 <nop,nop,TS val * ecr 700>");
   p.revents = 0;
   EXPECT_EQ(pd.poll(&p, 1, 0), 1);
   EXPECT_EQ(p.revents, POLLOUT);
@@ -131,7 +131,7 @@ TEST(PacketdrillOpen, ResetAnsweringTheSynRefusesTheConnect) {
   errno = 0;
   EXPECT_EQ(pd.connect(fd), -1);
   EXPECT_EQ(errno, EINPROGRESS);
-  pd.expect("S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 1>");
+  pd.expect("S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 7>");
   pd.at(10ms);
   pd.inject("R. 0:0(0) ack 1 win 0");
   pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
@@ -162,9 +162,10 @@ TEST(PacketdrillOpen, Ipv4MappedIpv6PassiveOpenReportsAMappedPeer) {
   ASSERT_GE(fd, 0) << std::strerror(errno);
   EXPECT_EQ(len, socklen_t{sizeof(sockaddr_in6)});
   EXPECT_EQ(address_text(peer), "[::ffff:192.0.2.1]:40000");
-  // Data flows as on an AF_INET socket.
+  // Data flows as on an AF_INET socket. Its window is the SYN,ACK's 65535 kept, rounded up
+  // to a unit: 65536 >> 7 = 512.
   EXPECT_EQ(pd.write(fd, "hello"), 5);
-  pd.expect("P. 1:6(5) ack 1 win 32767");
+  pd.expect("P. 1:6(5) ack 1 win 512");
 }
 
 TEST(PacketdrillOpen, Ipv4MappedIpv6ActiveOpen) {
@@ -174,10 +175,10 @@ TEST(PacketdrillOpen, Ipv4MappedIpv6ActiveOpen) {
   errno = 0;
   EXPECT_EQ(pd.connect(fd), -1);
   EXPECT_EQ(errno, EINPROGRESS);
-  pd.expect("S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 1>");
+  pd.expect("S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 7>");
   pd.at(20ms);
   pd.inject("S. 0:0(0) ack 1 win 5792 <mss 1460,nop,nop,sackOK,nop,wscale 7>");
-  pd.expect(". 1:1(0) ack 1 win 32768");
+  pd.expect(". 1:1(0) ack 1 win 512");
   int error = -1;
   EXPECT_EQ(pd.get_int_option(fd, SOL_SOCKET, SO_ERROR, &error), 0);
   EXPECT_EQ(error, 0);

@@ -8,7 +8,7 @@
 //   int fd = pd.socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);         // 0 socket(...) = 3
 //   pd.bind(fd); pd.listen(fd, 1);                                 // +0 bind, listen
 //   pd.inject("S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>");
-//   pd.expect("S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 1>");
+//   pd.expect("S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 7>");
 //   pd.at(100ms);
 //   pd.inject(". 1:1(0) ack 1 win 257");
 //

@@ -1,7 +1,14 @@
 // Script openings the packetdrill tests share, each written as its packetdrill lines, and
-// the stack's defaults they expect: a 64 KiB receive buffer, so an MSS of 1460, a SYN
-// window of 65535 and a window scale of 1 (from the buffer; Linux derives 7 from its
-// largest tcp_rmem).
+// the stack's defaults they expect: an MSS of 1460, a 64 KiB receive buffer, so a SYN
+// window of 65535, and a window scale of 7, chosen as Linux does for the largest the buffer
+// may grow to (tcp::Config::receive_buffer_max, 6 MiB, as tcp_rmem[2]), not for the 64 KiB.
+//
+// Later windows count units of 128 octets (RFC 7323 §2.3). A window kept from the last ACK
+// is rounded up to a unit, never down, so its right edge never moves left; a right edge
+// that moves (by at least an MSS or half the buffer, whichever is less: RFC 9293
+// §3.8.6.2.2) offers the free space rounded down.
+// So the first window after the SYN,ACK's 65535 is 65536 = 512 << 7, the whole buffer, and
+// the buffer keeps 127 octets of slack for what rounding up offers beyond it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -24,10 +31,10 @@ using namespace std::chrono_literals;
 inline constexpr const char* kSynTs =
     "S 0:0(0) win 32792 <mss 1000,sackOK,TS val 100 ecr 0,nop,wscale 7>";
 inline constexpr const char* kSynAckTs =
-    "S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 100,nop,wscale 1>";
+    "S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 100,nop,wscale 7>";
 inline constexpr const char* kSyn = "S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>";
 inline constexpr const char* kSynAck =
-    "S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 1>";
+    "S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 7>";
 
 struct Accepted {
   int listener = -1;

@@ -25,7 +25,7 @@ std::string name_of(const Offer& o) {
   return n;
 }
 
-// The option bytes Linux writes for a SYN offering `o`, with MSS 1460 and window shift 1;
+// The option bytes Linux writes for a SYN offering `o`, with MSS 1460 and window shift 7;
 // `tsval` and `tsecr` fill the timestamp option when there is one.
 std::vector<std::uint8_t> linux_syn_layout(const Offer& o, std::uint32_t tsval,
                                            std::uint32_t tsecr) {
