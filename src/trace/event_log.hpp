@@ -26,7 +26,7 @@ class EventLog final : public Sink {
   std::ostream& out_;
 };
 
-// "SYN+ACK seq=1 ack=2 win=65535 len=0 <mss 1460,ws 1>" for a TCP packet, or a short
+// "SYN+ACK seq=1 ack=2 win=65535 len=0 <mss 1460,ws 7>" for a TCP packet, or a short
 // description of a UDP or ICMP one.
 std::string describe_packet(wire::Bytes ipv4_packet);
 

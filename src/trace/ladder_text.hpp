@@ -6,7 +6,7 @@
 //                              │                                          │
 //     0.000  socket() = 0      │                                          │
 //            SYN_SENT          ├── SYN seq=0 win=65535 ──────────────────▶│
-//                              │      <mss 1460,sackOK,ts,ws 1>           │
+//                              │      <mss 1460,sackOK,ts,ws 7>           │
 //     5.000                    │                                          │ SYN_RECEIVED
 //                              │◀─────────── SYN+ACK seq=0 ack=1 win=65535 ┤
 #pragma once
