@@ -90,28 +90,7 @@ std::optional<Seen> CapiPeer::next() {
 }
 
 Seen CapiPeer::expect(const Out& out) {
-  auto s = next();
-  if (!s) {
-    ADD_FAILURE() << "expected a segment " << wire::to_string(out.flags) << ", got nothing";
-    return {};
-  }
-  EXPECT_EQ(s->header.flags, out.flags) << s->describe();
-  if (out.seq) {
-    EXPECT_EQ(s->header.seq, *out.seq) << s->describe();
-  }
-  if (out.ack) {
-    EXPECT_EQ(s->header.ack, *out.ack) << s->describe();
-  }
-  if (out.window) {
-    EXPECT_EQ(s->header.window, *out.window) << s->describe();
-  }
-  if (out.len) {
-    EXPECT_EQ(s->payload.size(), *out.len) << s->describe();
-  }
-  if (out.payload) {
-    EXPECT_EQ(std::string(s->payload.begin(), s->payload.end()), *out.payload) << s->describe();
-  }
-  return *s;
+  return check_seen(next(), out);
 }
 
 void CapiPeer::expect_nothing() {

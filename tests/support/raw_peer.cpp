@@ -151,8 +151,7 @@ std::optional<Seen> RawPeer::next() {
   return std::nullopt;
 }
 
-Seen RawPeer::expect(const Out& out) {
-  auto s = next();
+Seen check_seen(const std::optional<Seen>& s, const Out& out) {
   if (!s) {
     ADD_FAILURE() << "expected a segment " << wire::to_string(out.flags) << ", got nothing";
     return {};
@@ -174,6 +173,10 @@ Seen RawPeer::expect(const Out& out) {
     EXPECT_EQ(std::string(s->payload.begin(), s->payload.end()), *out.payload) << s->describe();
   }
   return *s;
+}
+
+Seen RawPeer::expect(const Out& out) {
+  return check_seen(next(), out);
 }
 
 void RawPeer::expect_nothing() {

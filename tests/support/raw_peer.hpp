@@ -101,6 +101,9 @@ struct Seen {
   std::string describe() const;
 };
 
+// `s` as `out` expects it, each difference a test failure (nothing at all is one too).
+Seen check_seen(const std::optional<Seen>& s, const Out& out);
+
 // A connection the harness opened: the stack's socket and both initial sequence numbers,
 // so a test can write `c.iss + 1` for the stack's first data byte and `c.peer_iss + 1` for
 // the peer's.
