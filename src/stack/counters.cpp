@@ -38,6 +38,7 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, old_ack);
   SYNACK_COUNTER(tcp, rst_ignored);
   SYNACK_COUNTER(tcp, challenge_acks);
+  SYNACK_COUNTER(tcp, time_wait_rsts);
   SYNACK_COUNTER(tcp, syn_dropped);
   SYNACK_COUNTER(tcp, listen_overflows);
   SYNACK_COUNTER(tcp, out_of_order);

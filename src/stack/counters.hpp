@@ -41,6 +41,7 @@ struct TcpCounters {
   std::uint64_t old_ack = 0;           // duplicate ACK below SND.UNA (ignored)
   std::uint64_t rst_ignored = 0;       // RST outside the window, or in LISTEN
   std::uint64_t challenge_acks = 0;    // RFC 5961: ACK for an in-window RST or SYN
+  std::uint64_t time_wait_rsts = 0;    // RFC 1337: RST in TIME_WAIT, dropped
   std::uint64_t syn_dropped = 0;       // SYN to a listener whose queues are full
   std::uint64_t listen_overflows = 0;  // handshake completed but the accept queue was full
   std::uint64_t out_of_order = 0;      // data or FIN past RCV.NXT

@@ -94,6 +94,9 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
       }
     }
     c.on_segment(seg, now);
+    if (const std::string_view why = c.take_drop_reason(); !why.empty()) {
+      drop(ip.packet(), "tcp", why);
+    }
     after_event(id);
     return;
   }

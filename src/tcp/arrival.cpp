@@ -238,6 +238,16 @@ bool Connection::acceptable(const Segment& seg) const {
 
 // 3.10.7.4 second. Returns true when the connection was reset.
 bool Connection::on_rst(const Segment& seg, Instant now) {
+  // RFC 1337 §3, fix (TH1): an RST in TIME_WAIT is ignored, so that an old duplicate (or an
+  // attacker's RST) cannot "assassinate" the wait and let a new incarnation of the 4-tuple
+  // meet the old one's stray segments. RFC 9293 §3.10.7.4 would close; so does Linux with
+  // net.ipv4.tcp_rfc1337 = 0, its default. We drop it, in or out of step with RCV.NXT, with
+  // no challenge ACK, and leave the 2·MSL timer as it was: the wait ends when it would have.
+  if (state_ == State::TimeWait) {
+    ++ctx_->counters.tcp.time_wait_rsts;
+    drop_reason_ = "RST in TIME_WAIT (RFC 1337)";
+    return false;
+  }
   // RFC 5961 §3.2: only an RST exactly at RCV.NXT resets; one elsewhere in the window
   // gets a challenge ACK, so a blind attacker must guess the exact number.
   if (seg.seq != rcv_nxt_) {
@@ -263,7 +273,7 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
       }
       fail(std::errc::connection_reset, "RST: connection reset", now);
       return true;
-    default:  // CLOSING, LAST_ACK, TIME_WAIT: close quietly
+    default:  // CLOSING, LAST_ACK: close quietly
       orphaned_ = true;
       set_state(State::Closed, "RST", now);
       return true;

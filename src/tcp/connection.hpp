@@ -105,6 +105,9 @@ class Connection {
   // The error the next call will report (SO_ERROR), if any.
   std::error_code pending_error() const { return error_; }
   std::error_code take_error() { return std::exchange(error_, {}); }
+  // Why on_segment() dropped the segment it was given, if it did so for a reason the stack
+  // traces as a drop (empty otherwise); reading it clears it.
+  std::string_view take_drop_reason() { return std::exchange(drop_reason_, {}); }
   // The connection is over and its memory may be reclaimed.
   bool finished() const { return state_ == State::Closed; }
   bool passive() const { return passive_; }
@@ -241,6 +244,7 @@ class Connection {
     if (!ack_now_) ack_cause_ = why;
     ack_now_ = true;
   }
+  std::string_view drop_reason_;   // see take_drop_reason()
   std::size_t unacked_bytes_ = 0;  // received since our last ACK
   bool rst_pending_ = false;       // send RST on the next output
   bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a segment

@@ -158,15 +158,17 @@ TEST_F(OldDuplicateSyn, ArrivingAfterTheConnectionIsGoneItIsResetAndNeverAccepte
 }
 
 // The old SYN arrives at 30 s, when the server has closed and forgotten the connection but
-// the client still waits in TIME_WAIT for the same 4-tuple. The exchange:
+// the client still waits in TIME_WAIT (from about 1 s to 61 s) for the same 4-tuple. The
+// exchange:
 //   30.005  server: a child in SYN_RECEIVED answers SYN,ACK (a fresh ISS)
 //   30.010  client (TIME_WAIT): the SYN,ACK is outside its window: an ACK of its old state
 //   30.015  server: that ACK acknowledges nothing the child sent: RST <SEQ=SEG.ACK>
-//   30.020  client: the RST is exactly at RCV.NXT and ends the TIME_WAIT early. RFC 9293
-//           §3.10.7.4 says so (as Linux with tcp_rfc1337 = 0); RFC 1337 would ignore it.
-//   31.005  server: the child's SYN,ACK again, after its RTO
-//   31.010  client: no connection: RST       31.015  server: the child is gone
-// No connection reaches accept() at any point.
+//   30.020  client: the RST is exactly at RCV.NXT, but RFC 1337 §3 (TH1) has TIME_WAIT
+//           ignore every RST (RFC 9293 §3.10.7.4, and Linux with tcp_rfc1337 = 0, would
+//           end the wait here): dropped
+// The same again for each retransmitted SYN,ACK (31, 33, 37, 45 and 61 s): six in all, the
+// last just before the client's TIME_WAIT ends. The child gives up after its last RTO, at
+// 93 s. No connection reaches accept() at any point.
 TEST_F(OldDuplicateSyn, ArrivingDuringTheClientsTimeWaitItIsNeverAccepted) {
   connect_with_first_syn_held(seconds(30));
   ASSERT_FALSE(client.stack.close(c));
@@ -183,20 +185,23 @@ TEST_F(OldDuplicateSyn, ArrivingDuringTheClientsTimeWaitItIsNeverAccepted) {
     expect_nothing_to_accept();
     world.run_for(milliseconds(100));
   }
-  ASSERT_TRUE(run_until_no_connections(world, {&client, &server}, milliseconds(1)));
+  ASSERT_TRUE(run_until_no_connections(world, {&client, &server}, seconds(120)));
+  EXPECT_EQ(world.now(), kEpoch + seconds(93) + milliseconds(5)) << "the child's last RTO";
   expect_nothing_to_accept();
 
   const Counters& cc = client.stack.counters();
   const Counters& sc = server.stack.counters();
-  EXPECT_EQ(cc.tcp.out_of_window, 1u);  // the SYN,ACK in TIME_WAIT
-  EXPECT_EQ(sc.tcp.bad_ack, 1u);        // the ACK of it in SYN_RECEIVED
-  EXPECT_EQ(cc.tcp.in_rsts, 1u);        // ... which ended the TIME_WAIT
-  EXPECT_EQ(cc.tcp.no_port, 1u);        // the retransmitted SYN,ACK found nothing
-  EXPECT_EQ(cc.tcp.out_rsts, 1u);
-  EXPECT_EQ(sc.tcp.out_rsts, 1u);
-  EXPECT_EQ(sc.tcp.in_rsts, 1u);
+  EXPECT_EQ(cc.tcp.out_of_window, 6u);   // each SYN,ACK in TIME_WAIT
+  EXPECT_EQ(sc.tcp.bad_ack, 6u);         // each ACK of it in SYN_RECEIVED
+  EXPECT_EQ(sc.tcp.out_rsts, 6u);        // ... answered by an RST
+  EXPECT_EQ(cc.tcp.time_wait_rsts, 6u);  // ... which TIME_WAIT dropped (RFC 1337)
+  EXPECT_EQ(cc.tcp.in_rsts, 0u);
+  EXPECT_EQ(cc.tcp.no_port, 0u);
+  EXPECT_EQ(cc.tcp.out_rsts, 0u);
+  EXPECT_EQ(sc.tcp.in_rsts, 0u);
+  EXPECT_EQ(sc.tcp.retrans_segs, 5u);  // synack_retries
   EXPECT_EQ(sc.tcp.passive_opens, 2u);
-  EXPECT_EQ(sc.tcp.attempt_fails, 1u);
+  EXPECT_EQ(sc.tcp.attempt_fails, 1u);  // the child timed out
   EXPECT_EQ(server.stack.timers_armed() + client.stack.timers_armed(), 0u);
 }
 

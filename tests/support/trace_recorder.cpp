@@ -29,6 +29,11 @@ void TraceRecorder::on_timer(Instant /*at*/, const FourTuple& /*tuple*/, std::st
   timers_.emplace_back(timer);
 }
 
+void TraceRecorder::on_drop(Instant /*at*/, Ipv4Address /*host*/, wire::Bytes /*packet*/,
+                            std::string_view layer, std::string_view reason) {
+  drops_.push_back(std::string(layer) + ": " + std::string(reason));
+}
+
 std::vector<std::string> TraceRecorder::causes() const {
   std::vector<std::string> out;
   for (const Sent& s : sent_) out.push_back(s.cause);

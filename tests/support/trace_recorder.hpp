@@ -37,6 +37,8 @@ class TraceRecorder final : public trace::Sink {
   void on_packet(Instant at, Ipv4Address host, trace::Direction dir, wire::Bytes packet,
                  std::string_view cause) override;
   void on_timer(Instant at, const FourTuple& tuple, std::string_view timer) override;
+  void on_drop(Instant at, Ipv4Address host, wire::Bytes packet, std::string_view layer,
+               std::string_view reason) override;
 
   const std::vector<Sent>& sent() const { return sent_; }
   // The causes of the segments sent so far, in order.
@@ -45,15 +47,19 @@ class TraceRecorder final : public trace::Sink {
   std::vector<std::string> data_causes() const;
   // Timers that fired, by name ("retransmit", "persist", ...).
   const std::vector<std::string>& timers() const { return timers_; }
+  // Packets the stack dropped, as "layer: reason" ("tcp: bad checksum").
+  const std::vector<std::string>& drops() const { return drops_; }
   void clear() {
     sent_.clear();
     timers_.clear();
+    drops_.clear();
   }
 
  private:
   Stack& stack_;
   std::vector<Sent> sent_;
   std::vector<std::string> timers_;
+  std::vector<std::string> drops_;
 };
 
 // Option bytes written as numbers, to compare with a list in a test.

@@ -1,9 +1,14 @@
 // Resets: what the stack answers to segments no connection expects (RFC 9293 §3.10.7.1
 // CLOSED, §3.10.7.2 LISTEN, §3.10.7.3 SYN-SENT) and what an arriving RST does in each state
-// (§3.10.7.4 second, with RFC 5961 §3.2: only an RST at exactly RCV.NXT resets).
+// (§3.10.7.4 second, with RFC 5961 §3.2: only an RST at exactly RCV.NXT resets, and
+// RFC 1337: none ends TIME_WAIT).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "support/raw_peer.hpp"
+#include "support/trace_recorder.hpp"
 
 namespace synack::testing {
 namespace {
@@ -330,16 +335,34 @@ TEST(LastAck, RstClosesWithoutAnError) {
   EXPECT_FALSE(p.read(c.socket, got)) << "end of stream, as before the RST";
 }
 
-TEST(TimeWait, RstAtRcvNxtEndsTheTimeWait) {
-  // No RFC 1337 protection, as Linux by default (net.ipv4.tcp_rfc1337 = 0).
+TEST(TimeWait, RstIsDroppedAndTheWaitStillEndsAtTwoMsl) {
+  // RFC 1337 §3 (fix TH1): an RST in TIME_WAIT must not end it, or an old duplicate RST
+  // could "assassinate" the wait. Unlike Linux's default (net.ipv4.tcp_rfc1337 = 0), every
+  // RST is dropped: at RCV.NXT, with ACK, or elsewhere in the window (no challenge ACK).
+  // The 2·MSL timer is not touched.
   RawPeer p;
+  TraceRecorder trace(p.stack());
   const Opened c = p.accept_in_state(State::TimeWait);
+  const Instant began = p.now();
   ASSERT_FALSE(p.close(c.socket));
   EXPECT_EQ(p.in_state(State::TimeWait), 1u);
-  p.inject({.flags = RST, .seq = 1002});
+  p.advance(seconds(10));
+  p.inject({.flags = RST, .seq = 1002});  // exactly at RCV.NXT
+  p.inject({.flags = RST | ACK, .seq = 1002, .ack = c.iss + 2});
+  p.inject({.flags = RST, .seq = 1500});  // in the window, not at RCV.NXT
   p.expect_nothing();
-  EXPECT_EQ(p.in_state(State::TimeWait), 0u);
+  EXPECT_EQ(p.in_state(State::TimeWait), 1u);
+  EXPECT_EQ(p.counters().tcp.time_wait_rsts, 3u);
+  EXPECT_EQ(p.counters().tcp.in_rsts, 0u);
+  EXPECT_EQ(p.counters().tcp.challenge_acks, 0u);
+  EXPECT_EQ(trace.drops(), std::vector<std::string>(3, "tcp: RST in TIME_WAIT (RFC 1337)"));
+
+  p.advance_to(began + seconds(60) - microseconds(1));
+  EXPECT_EQ(p.in_state(State::TimeWait), 1u) << "the RSTs did not cut the wait short";
+  p.advance_to(began + seconds(60));
+  EXPECT_EQ(p.in_state(State::TimeWait), 0u) << "... nor lengthen it";
   EXPECT_EQ(p.stack().connection_count(), 0u);
+  p.expect_nothing();
 }
 
 TEST(TimeWait, RstBelowRcvNxtIsIgnored) {
