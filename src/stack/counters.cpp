@@ -48,6 +48,7 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, dup_acks);
   SYNACK_COUNTER(tcp, fast_retransmits);
   SYNACK_COUNTER(tcp, sack_recoveries);
+  SYNACK_COUNTER(tcp, challenge_acks_suppressed);
   SYNACK_COUNTER(tcp, zero_window_probes);
   SYNACK_COUNTER(tcp, paws_rejected);
   SYNACK_COUNTER(tcp, ofo_dropped);

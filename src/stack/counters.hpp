@@ -40,7 +40,7 @@ struct TcpCounters {
   std::uint64_t bad_ack = 0;           // ACK of something not yet sent
   std::uint64_t old_ack = 0;           // duplicate ACK below SND.UNA (ignored)
   std::uint64_t rst_ignored = 0;       // RST outside the window, or in LISTEN
-  std::uint64_t challenge_acks = 0;    // RFC 5961: ACK for an in-window RST or SYN
+  std::uint64_t challenge_acks = 0;    // RFC 5961: for an in-window RST or SYN, an ACK too new
   std::uint64_t time_wait_rsts = 0;    // RFC 1337: RST in TIME_WAIT, dropped
   std::uint64_t syn_dropped = 0;       // SYN to a listener whose queues are full
   std::uint64_t listen_overflows = 0;  // handshake completed but the accept queue was full
@@ -52,6 +52,8 @@ struct TcpCounters {
   std::uint64_t dup_acks = 0;          // duplicate ACKs received (RFC 5681 §2)
   std::uint64_t fast_retransmits = 0;  // recoveries entered by duplicate ACKs or SACK
   std::uint64_t sack_recoveries = 0;   // of those, recoveries driven by the scoreboard
+  // RFC 5961 §7: challenge ACKs not sent, being over the connection's rate limit
+  std::uint64_t challenge_acks_suppressed = 0;
   std::uint64_t zero_window_probes = 0;
   std::uint64_t paws_rejected = 0;        // old timestamps (RFC 7323 §5)
   std::uint64_t ofo_dropped = 0;          // out-of-order data we had no room to keep

@@ -152,8 +152,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   // 3.10.7.4 fourth: check the SYN bit. In a synchronized state (and for an in-window SYN
   // in SYN_RECEIVED) RFC 5961 §4 replaces the old reset with a challenge ACK.
   if (seg.has(TcpFlags::syn)) {
-    ++ctx_->counters.tcp.challenge_acks;
-    ack_now("challenge ACK: SYN");
+    challenge_ack("challenge ACK: SYN", now);
     return;
   }
 
@@ -252,8 +251,7 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
   // gets a challenge ACK, so a blind attacker must guess the exact number.
   if (seg.seq != rcv_nxt_) {
     ++ctx_->counters.tcp.rst_ignored;
-    ++ctx_->counters.tcp.challenge_acks;
-    ack_now("challenge ACK: RST");
+    challenge_ack("challenge ACK: RST", now);
     return false;
   }
   ++ctx_->counters.tcp.in_rsts;
@@ -280,6 +278,25 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
   }
 }
 
+void Connection::challenge_ack(std::string_view why, Instant now) {
+  // RFC 5961 §7: a window of config_.challenge_ack_window starts with the first challenge
+  // ACK after the previous window ended; in it at most config_.challenge_ack_limit go out.
+  const std::uint32_t limit = config_.challenge_ack_limit;
+  if (challenge_acks_in_window_ == 0 ||
+      now - challenge_window_start_ >= config_.challenge_ack_window) {
+    challenge_window_start_ = now;
+    challenge_acks_in_window_ = 0;
+  }
+  if (limit != 0 && challenge_acks_in_window_ >= limit) {
+    ++ctx_->counters.tcp.challenge_acks_suppressed;
+    drop_reason_ = "challenge ACK rate limit (RFC 5961 §7)";
+    return;
+  }
+  ++challenge_acks_in_window_;
+  ++ctx_->counters.tcp.challenge_acks;
+  ack_now(why);
+}
+
 // 3.10.7.4 fifth. Returns false when the segment is to be dropped here.
 bool Connection::on_ack(const Segment& seg, Instant now) {
   bool syn_timed_out = false;
@@ -304,7 +321,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     // An ACK for something not yet sent: ACK back and drop (RFC 5961 §5 makes it a
     // challenge ACK).
     ++ctx_->counters.tcp.bad_ack;
-    ack_now("challenge ACK: unsent data acked");
+    challenge_ack("challenge ACK: unsent data acked", now);
     return false;
   }
 

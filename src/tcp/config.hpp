@@ -53,6 +53,16 @@ struct Config {
   // from receive_buffer. An SO_RCVBUF set by the application fixes the buffer and lowers
   // this to it, as Linux's window_clamp does.
   std::size_t receive_buffer_max = 6 * 1024 * 1024;
+  // RFC 5961 §7: at most this many challenge ACKs per challenge_ack_window, per connection;
+  // the rest are suppressed (and counted). Linux's tcp_challenge_ack_limit (1000/s) was one
+  // budget shared by every connection, and that sharing is the side channel of
+  // CVE-2016-5696: an off-path attacker who exhausts it can tell, by which of its own
+  // challenge ACKs go missing, whether a guessed 4-tuple or sequence number hit a connection.
+  // A budget of each connection's own leaks nothing about any other. Ten a second is enough
+  // for a real peer that is out of step (a challenge ACK per stray RST or SYN it sends)
+  // while keeping a blind attacker's reflected traffic to a trickle. Zero: no limit.
+  std::uint32_t challenge_ack_limit = 10;
+  Duration challenge_ack_window = seconds(1);
 };
 
 // RFC 7323 §2.3: the shift that lets `buffer` bytes be advertised in 16 bits (at most 14).

@@ -244,6 +244,11 @@ class Connection {
     if (!ack_now_) ack_cause_ = why;
     ack_now_ = true;
   }
+  // RFC 5961 §7: challenge ACKs are limited per connection (config_.challenge_ack_limit
+  // per config_.challenge_ack_window): the rest are counted and dropped.
+  void challenge_ack(std::string_view why, Instant now);
+  Instant challenge_window_start_{};
+  std::uint32_t challenge_acks_in_window_ = 0;
   std::string_view drop_reason_;   // see take_drop_reason()
   std::size_t unacked_bytes_ = 0;  // received since our last ACK
   bool rst_pending_ = false;       // send RST on the next output
