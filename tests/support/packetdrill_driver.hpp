@@ -45,7 +45,7 @@
 #include <string_view>
 #include <vector>
 
-#include "packetdrill/packetdrill.h"
+#include "capi/packetdrill/packetdrill.h"
 
 namespace synack::testing {
 

@@ -6,7 +6,7 @@
 // Two entries are variadic, as the tool declares them, and the tool calls them with or
 // without a third argument. va_arg on an argument that was not passed is undefined, so the
 // argument is read only for the commands known to take one, and passed on as it came.
-#include "packetdrill/packetdrill.h"
+#include "capi/packetdrill/packetdrill.h"
 
 #include <fcntl.h>
 #include <linux/sockios.h>
