@@ -36,6 +36,7 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, out_of_window);
   SYNACK_COUNTER(tcp, bad_ack);
   SYNACK_COUNTER(tcp, old_ack);
+  SYNACK_COUNTER(tcp, ack_too_old);
   SYNACK_COUNTER(tcp, rst_ignored);
   SYNACK_COUNTER(tcp, challenge_acks);
   SYNACK_COUNTER(tcp, time_wait_rsts);

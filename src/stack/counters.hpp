@@ -39,6 +39,7 @@ struct TcpCounters {
   std::uint64_t out_of_window = 0;     // failed the 3.10.7.4 sequence check
   std::uint64_t bad_ack = 0;           // ACK of something not yet sent
   std::uint64_t old_ack = 0;           // duplicate ACK below SND.UNA (ignored)
+  std::uint64_t ack_too_old = 0;       // RFC 5961 §5.2: below SND.UNA - MAX.SND.WND, dropped
   std::uint64_t rst_ignored = 0;       // RST outside the window, or in LISTEN
   std::uint64_t challenge_acks = 0;    // RFC 5961: for an in-window RST or SYN, an ACK too new
   std::uint64_t time_wait_rsts = 0;    // RFC 1337: RST in TIME_WAIT, dropped

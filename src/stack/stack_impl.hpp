@@ -86,7 +86,10 @@ struct Stack::Impl final : link::FrameSink {
   std::unordered_map<std::uint16_t, SocketId> listeners;  // by local port
   std::unordered_map<std::uint16_t, PortUse> tcp_ports;
   std::unordered_map<std::uint16_t, SocketId> udp_ports;
-  std::uint32_t ephemeral_next = 0;  // RFC 6056 Algorithm 3's "next_ephemeral"
+  // RFC 6056 Algorithm 4's table[]: one counter per bucket of destinations, so ports
+  // towards one destination reveal nothing about the counter used towards another.
+  std::array<std::uint32_t, 4096> port_perturb{};
+  std::uint64_t port_draws = 0;  // counter for the keyed random increments
   std::vector<ConnId> dirty;
   TimerWheel wheel;
   std::uint16_t ip_id = 0;
@@ -100,7 +103,7 @@ struct Stack::Impl final : link::FrameSink {
   std::error_code new_socket(SocketSlot::Kind kind, SocketId& out);
   void free_socket(SocketId s);
 
-  // ports.cpp (RFC 6056) and isn.cpp (RFC 6528)
+  // ports.cpp (RFC 6056 ports, RFC 6528 ISNs)
   bool tcp_port_free_for_bind(std::uint16_t port, bool reuse_addr) const;
   template <class Usable>
   std::optional<std::uint16_t> ephemeral_port(const Endpoint& remote, Usable&& usable);

@@ -325,6 +325,17 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
     return false;
   }
 
+  // RFC 5961 §5.2: an acceptable ACK lies in [SND.UNA - MAX.SND.WND, SND.NXT]. One further
+  // back than any window the peer ever offered cannot come from the peer, even late: a blind
+  // injector who guessed the sequence number but not the ACK. Drop it, data and all, with a
+  // challenge ACK (as Linux does, under the same rate limit).
+  if (before(seg.ack, snd_una_ - max_snd_wnd_)) {
+    ++ctx_->counters.tcp.ack_too_old;
+    challenge_ack("challenge ACK: ACK too old", now);
+    if (drop_reason_.empty()) drop_reason_ = "ACK too old (RFC 5961 §5.2)";
+    return false;
+  }
+
   const std::uint32_t window_before = snd_wnd_;
   if (after(seg.ack, snd_una_)) {
     const std::uint32_t flight = flight_size();

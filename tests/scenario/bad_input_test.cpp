@@ -549,6 +549,7 @@ TEST_F(BadInput, BlindRstsAndAcksWithRandomNumbersDoNotHurtTheConnection) {
 // Remembers the next sequence number of the last TCP segment a host sent.
 struct SendSequence final : trace::Sink {
   std::optional<std::uint32_t> next;
+  std::uint32_t ack = 0;  // the last acknowledgment number sent
   void on_packet(Instant, Ipv4Address, trace::Direction dir, wire::Bytes packet,
                  std::string_view) override {
     if (dir != trace::Direction::out) return;
@@ -560,6 +561,7 @@ struct SendSequence final : trace::Sink {
                      (tcp->flags().has(TcpFlags::syn) ? 1u : 0u) +
                      (tcp->flags().has(TcpFlags::fin) ? 1u : 0u);
     next = tcp->seq() + len;
+    ack = tcp->ack();
   }
 };
 
@@ -576,12 +578,14 @@ TEST_F(BadInput, AnInWindowSegmentWithAnAncientAckDoesNotCloseTheWindow) {
   run_for(milliseconds(20));
   ASSERT_TRUE(client_seq.next);
   const std::uint32_t rcv_nxt = *client_seq.next;  // the server's RCV.NXT: the client is idle
+  const std::uint32_t snd_una = client_seq.ack;    // about the server's SND.UNA
   const std::size_t down_before = down_got.size();
   frames_sent += 1;
-  raw.send(spoofed(TcpFlags::ack, rcv_nxt + 1000, rcv_nxt - 0x40000000u, 0));
+  raw.send(spoofed(TcpFlags::ack, rcv_nxt + 1000, snd_una - 0x40000000u, 0));
   run_for(milliseconds(50));
   client.stack.set_trace(nullptr);
-  expect_counted(before, server.stack.counters(), {{"tcp.old_ack", 1}});
+  expect_counted(before, server.stack.counters(),
+                 {{"tcp.ack_too_old", 1}, {"tcp.challenge_acks", 1}});
   EXPECT_GT(down_got.size(), down_before + 100000) << "the stream goes on";
 }
 

@@ -112,40 +112,50 @@ TEST_F(PortReuse, TenThousandSequentialConnectionsNeverMeetATimeWait) {
     held.emplace_back(c, s);
   }
 
-  // RFC 6056 Algorithm 3: the offset is a hash of the destination, the same every time
-  // here, and each search starts one past where the last one ended. So the next port is
-  // the first after the previous one (cyclically) that is neither held nor in TIME_WAIT.
+  // RFC 6056 Algorithm 4 with random increments: the offset is a hash of the destination,
+  // the same every time here, and each search starts between one and eight past where the
+  // last one ended (RFC 6056 §3.3.4; Linux's random step of up to 8). So the next port is
+  // usable (neither held nor in TIME_WAIT), and at most seven usable ports lie between it
+  // and the previous one.
   auto next_in_range = [&](std::uint16_t p) {
     return p == kHigh ? kLow : static_cast<std::uint16_t>(p + 1);
   };
   std::uint16_t previous = *held_ports.rbegin();
   ASSERT_EQ(held_ports.size(), 3u);
-  ASSERT_EQ(*held_ports.begin() + 2, previous) << "three searches, three neighbours";
+  ASSERT_LE(*held_ports.rbegin() - *held_ports.begin(), 2 * 8) << "three searches, close by";
 
   TimeWaitBook client_tw, server_tw;
   std::map<std::uint16_t, int> uses;  // times each port was taken
   std::uint64_t stepped_over = 0;     // TIME_WAIT ports the searches skipped
   std::uint64_t expected_reuses = 0;  // SYNs that met the server's TIME_WAIT (RFC 6191)
+  std::set<int> steps;                // usable ports passed over: random, so all of 0..7
   for (int i = 0; i < kCycles; ++i) {
     // Before each connect, both stacks hold exactly the TIME_WAIT entries the books say.
     ASSERT_EQ(time_wait_count(client.stack), client_tw.count(world.now())) << "cycle " << i;
     ASSERT_EQ(time_wait_count(server.stack), server_tw.count(world.now())) << "cycle " << i;
 
     const Instant connect_at = world.now();
-    std::uint16_t predicted = next_in_range(previous);
-    while (held_ports.contains(predicted) || client_tw.alive(predicted, connect_at)) {
-      stepped_over += held_ports.contains(predicted) ? 0u : 1u;
-      predicted = next_in_range(predicted);
-    }
+    auto usable = [&](std::uint16_t p) {
+      return !held_ports.contains(p) && !client_tw.alive(p, connect_at);
+    };
     SocketId c = -1, s = -1;
     const std::uint16_t port = open(c, s);
-    ASSERT_EQ(port, predicted) << "cycle " << i;
-    previous = port;
     ASSERT_GE(port, kLow);
     ASSERT_LE(port, kHigh);
     ASSERT_FALSE(held_ports.contains(port)) << "cycle " << i << " took a port in use";
     ASSERT_FALSE(client_tw.alive(port, connect_at))
         << "cycle " << i << " took port " << port << " still in TIME_WAIT at the client";
+    int usable_between = 0;
+    for (std::uint16_t p = next_in_range(previous); p != port; p = next_in_range(p)) {
+      if (usable(p)) {
+        ++usable_between;
+      } else if (!held_ports.contains(p)) {
+        ++stepped_over;
+      }
+    }
+    ASSERT_LE(usable_between, 7) << "cycle " << i << ": port " << port << " after " << previous;
+    steps.insert(usable_between);
+    previous = port;
     if (server_tw.alive(port, connect_at)) {
       ++expected_reuses;  // the new SYN ends the server's TIME_WAIT for the 4-tuple
       server_tw.entries.erase(port);
@@ -172,6 +182,7 @@ TEST_F(PortReuse, TenThousandSequentialConnectionsNeverMeetATimeWait) {
   EXPECT_EQ(server.stack.counters().tcp.time_wait_reused, expected_reuses);
   EXPECT_GT(expected_reuses, 0u);
   EXPECT_GT(stepped_over, 1000u);
+  EXPECT_EQ(steps.size(), 8u);
   RecordProperty("time_wait_ports_stepped_over", static_cast<int>(stepped_over));
   RecordProperty("server_time_wait_reuses", static_cast<int>(expected_reuses));
 

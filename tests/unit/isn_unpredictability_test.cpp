@@ -65,14 +65,25 @@ TEST(Unpredictability, TheSameSecretRepeatsExactly) {
 }
 
 // A linear ISN (a counter, or the clock alone) has constant steps between opens made at a
-// constant pace; the keyed hash of each new 4-tuple makes every step different. (Ports to
-// one destination are still sequential: RFC 6056 Algorithm 3 adds a counter to a keyed
-// offset per destination. Random increments, as Linux's, are issue 8's to add.)
+// constant pace; the keyed hash of each new 4-tuple makes every step different.
 TEST(Unpredictability, SuccessiveIsnsAreNotLinear) {
   const auto c = choices("secret=0123456789abcdef0123456789abcdef", kOpens);
   std::set<std::uint32_t> isn_steps;
   for (std::size_t i = 1; i < kOpens; ++i) isn_steps.insert(c[i].isn - c[i - 1].isn);
   EXPECT_EQ(isn_steps.size(), kOpens - 1);
+}
+
+// RFC 6056 Algorithm 3 would give one destination consecutive ports, a sequence an
+// observer extends by adding one. With Algorithm 4's counter advanced by a keyed random step
+// of one to eight (Linux's), successive ports climb slowly, so they are reused late, but by
+// steps that vary: every one of the eight appears in 63 opens.
+TEST(Unpredictability, SuccessivePortsToOneDestinationAreNotLinear) {
+  const auto c = choices("secret=0123456789abcdef0123456789abcdef", kOpens);
+  std::set<int> port_steps;
+  for (std::size_t i = 1; i < kOpens; ++i) {
+    port_steps.insert(static_cast<int>(c[i].port) - static_cast<int>(c[i - 1].port));
+  }
+  EXPECT_EQ(port_steps, (std::set<int>{1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
 }  // namespace

@@ -255,6 +255,33 @@ TEST(Established, AckOfUnsentDataIsAnsweredWithAckAndTheSegmentDropped) {
   EXPECT_EQ(p.stack().tcp_state(c.socket), State::Established);
 }
 
+// RFC 5961 §5.2: the acceptable ACKs are SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT. The
+// peer never offered more than 65535, so an ACK 65535 below SND.UNA may still be a late
+// duplicate (its data is taken); one further back is a blind injection: dropped, data and
+// all, with a challenge ACK.
+TEST(Established, AckTooOldIsAnsweredWithAChallengeAckAndTheSegmentDropped) {
+  RawPeer p;
+  const Opened c = p.accept_established();
+  p.inject({.flags = ACK | PSH, .seq = 1001, .ack = c.iss + 1 - 65536, .payload = "forged"});
+  p.expect({.flags = ACK, .seq = c.iss + 1, .ack = 1001, .window = 65535, .len = 0});
+  EXPECT_EQ(p.counters().tcp.ack_too_old, 1u);
+  EXPECT_EQ(p.counters().tcp.challenge_acks, 1u);
+  std::string got;
+  EXPECT_EQ(p.read(c.socket, got), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(p.stack().tcp_state(c.socket), State::Established);
+}
+
+TEST(Established, AckOneMaxWindowOldIsStillAcceptableAndItsDataTaken) {
+  RawPeer p;
+  const Opened c = p.accept_established();
+  p.inject({.flags = ACK | PSH, .seq = 1001, .ack = c.iss + 1 - 65535, .payload = "late"});
+  EXPECT_EQ(p.counters().tcp.ack_too_old, 0u);
+  EXPECT_EQ(p.counters().tcp.old_ack, 1u);
+  std::string got;
+  EXPECT_FALSE(p.read(c.socket, got));
+  EXPECT_EQ(got, "late");
+}
+
 TEST(Established, SegmentWithoutAckIsDropped) {
   RawPeer p;
   const Opened c = p.accept_established();
