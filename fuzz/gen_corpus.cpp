@@ -117,7 +117,8 @@ std::vector<Frame> record() {
 void write(const fs::path& dir, const std::string& name, const Frame& bytes) {
   fs::create_directories(dir);
   std::ofstream(dir / name, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 Frame cat(const Frame& a, wire::Bytes b) {
@@ -176,7 +177,8 @@ int main(int argc, char** argv) {
             cat(Frame{static_cast<std::uint8_t>(tcp->flags().has(wire::TcpFlags::syn))},
                 tcp->options_bytes()));
       // Toward connection (index % 6), sequence numbers made relative, a little payload.
-      Frame p(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(f.size(), 20 + tcp->header_length() + 64)));
+      Frame p(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                         f.size(), 20 + tcp->header_length() + 64)));
       wire::store_be16(&p[20], static_cast<std::uint16_t>(index % 6));
       wire::store_be32(&p[24], tcp->flags().has(wire::TcpFlags::syn) ? 0xffffffffu : 0);
       wire::store_be32(&p[28], 0);
@@ -215,11 +217,27 @@ int main(int argc, char** argv) {
   write(root / "stack_packets", "echo", one);
 
   // sim_api: the classic flow, UDP, and an injected segment.
-  enum : std::uint8_t { kTcpSocket, kUdpSocket, kBind, kListen, kAccept, kConnect, kRead, kWrite,
-                        kShutdown, kClose, kSetsockopt, kSendTo, kReceiveFrom, kObserve, kRun, kInject };
+  enum : std::uint8_t {
+    kTcpSocket,
+    kUdpSocket,
+    kBind,
+    kListen,
+    kAccept,
+    kConnect,
+    kRead,
+    kWrite,
+    kShutdown,
+    kClose,
+    kSetsockopt,
+    kSendTo,
+    kReceiveFrom,
+    kObserve,
+    kRun,
+    kInject
+  };
   Script classic;
   classic.step(kTcpSocket, 1, 0, 0);
-  classic.step(kBind, 1, 0, 1);     // port 80
+  classic.step(kBind, 1, 0, 1);  // port 80
   classic.step(kListen, 1, 0, 4);
   classic.step(kTcpSocket, 0, 0, 0);
   classic.step(kConnect, 0, 0, 5);  // 198.18.0.2:80
@@ -240,10 +258,10 @@ int main(int argc, char** argv) {
   write(root / "sim_api", "classic", classic.bytes());
   Script udp;
   udp.step(kUdpSocket, 1, 0, 0);
-  udp.step(kBind, 1, 0, 3);        // port 5000
+  udp.step(kBind, 1, 0, 3);  // port 5000
   udp.step(kUdpSocket, 0, 0, 0);
-  udp.step(kSendTo, 0, 0, 13);     // 198.18.0.2:5000
-  udp.step(kSendTo, 0, 0, 9);      // 198.18.0.2:81, closed
+  udp.step(kSendTo, 0, 0, 13);  // 198.18.0.2:5000
+  udp.step(kSendTo, 0, 0, 9);   // 198.18.0.2:81, closed
   udp.step(kRun, 0, 0, 20);
   udp.step(kReceiveFrom, 1, 0, 255);
   udp.step(kObserve, 0, 0, 255);

@@ -32,8 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // The input as an offending datagram: the error quotes its start, or nothing if too short.
-  const std::size_t n = wire::write_icmp_destination_unreachable(out, wire::kIcmpPortUnreachable,
-                                                                 message, 0);
+  const std::size_t n =
+      wire::write_icmp_destination_unreachable(out, wire::kIcmpPortUnreachable, message, 0);
   if (size < 20) FUZZ_CHECK(n == 0);
   if (n != 0) {
     auto error = wire::IcmpView::parse(wire::Bytes(out.data(), n));

@@ -97,16 +97,22 @@ inline void fix_checksums(std::vector<std::uint8_t>& p) {
   const std::uint32_t dst = wire::load_be32(&p[16]);
   std::size_t at = 0;
   switch (p[9]) {
-    case wire::kTcp: at = 16; break;
-    case wire::kUdp: at = 6; break;
-    case wire::kIcmp: at = 2; break;
-    default: return;
+    case wire::kTcp:
+      at = 16;
+      break;
+    case wire::kUdp:
+      at = 6;
+      break;
+    case wire::kIcmp:
+      at = 2;
+      break;
+    default:
+      return;
   }
   if (payload.size() < at + 2) return;
   wire::store_be16(&payload[at], 0);
-  const std::uint16_t sum = p[9] == wire::kIcmp
-                                ? wire::internet_checksum(payload)
-                                : wire::transport_checksum(src, dst, p[9], payload);
+  const std::uint16_t sum = p[9] == wire::kIcmp ? wire::internet_checksum(payload)
+                                                : wire::transport_checksum(src, dst, p[9], payload);
   wire::store_be16(&payload[at], p[9] == wire::kUdp && sum == 0 ? 0xffff : sum);
 }
 

@@ -30,8 +30,23 @@ constexpr std::array<Ipv4Address, 3> kAddresses = {
     Ipv4Address(198, 18, 0, 1), Ipv4Address(198, 18, 0, 2), Ipv4Address(198, 18, 0, 3)};
 
 enum Op : std::uint8_t {
-  kTcpSocket, kUdpSocket, kBind, kListen, kAccept, kConnect, kRead, kWrite, kShutdown,
-  kClose, kSetsockopt, kSendTo, kReceiveFrom, kObserve, kRun, kInject, kOpCount
+  kTcpSocket,
+  kUdpSocket,
+  kBind,
+  kListen,
+  kAccept,
+  kConnect,
+  kRead,
+  kWrite,
+  kShutdown,
+  kClose,
+  kSetsockopt,
+  kSendTo,
+  kReceiveFrom,
+  kObserve,
+  kRun,
+  kInject,
+  kOpCount
 };
 
 struct Side {
@@ -79,8 +94,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         break;
       }
-      case kBind: (void)stack.bind(s, {Ipv4Address(), kPorts[arg % 4]}); break;
-      case kListen: (void)stack.listen(s, arg % 5); break;
+      case kBind:
+        (void)stack.bind(s, {Ipv4Address(), kPorts[arg % 4]});
+        break;
+      case kListen:
+        (void)stack.listen(s, arg % 5);
+        break;
       case kAccept: {
         SocketId id = -1;
         if (!stack.accept(s, id)) {
@@ -92,10 +111,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         break;
       }
-      case kConnect: (void)stack.connect(s, remote); break;
-      case kRead: (void)stack.read(s, std::span(buffer).first(std::size_t{arg} * 64), n); break;
-      case kWrite: (void)stack.write(s, std::span(buffer).first(std::size_t{arg} * 64), n); break;
-      case kShutdown: (void)stack.shutdown(s, static_cast<Shutdown>(arg % 3)); break;
+      case kConnect:
+        (void)stack.connect(s, remote);
+        break;
+      case kRead:
+        (void)stack.read(s, std::span(buffer).first(std::size_t{arg} * 64), n);
+        break;
+      case kWrite:
+        (void)stack.write(s, std::span(buffer).first(std::size_t{arg} * 64), n);
+        break;
+      case kShutdown:
+        (void)stack.shutdown(s, static_cast<Shutdown>(arg % 3));
+        break;
       case kClose:
         (void)stack.close(s);
         std::erase(socks, s);
@@ -146,7 +173,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         attacker.send_to_host(side.host->stack.address().to_u32(), frame, world.now());
         break;
       }
-      default: break;
+      default:
+        break;
     }
     check_counts(sides[0].host->stack);
     check_counts(sides[1].host->stack);

@@ -30,10 +30,10 @@ constexpr Ipv4Address kStack{198, 18, 0, 2};
 constexpr Ipv4Address kPeer{198, 18, 0, 1};
 constexpr std::size_t kMaxPackets = 64;
 constexpr std::array<Duration, 16> kSteps = {
-    Duration{},         microseconds(1),  milliseconds(1), milliseconds(10),
-    milliseconds(40),   milliseconds(100), milliseconds(200), milliseconds(500),
-    seconds(1),         seconds(2),        seconds(5),        seconds(10),
-    seconds(30),        seconds(60),       seconds(120),      seconds(600)};
+    Duration{},       microseconds(1),   milliseconds(1),   milliseconds(10),
+    milliseconds(40), milliseconds(100), milliseconds(200), milliseconds(500),
+    seconds(1),       seconds(2),        seconds(5),        seconds(10),
+    seconds(30),      seconds(60),       seconds(120),      seconds(600)};
 
 // One connection's numbers, for the relative mode.
 struct Conn {
@@ -82,21 +82,32 @@ class Bench {
   Conn open(std::uint16_t peer_port, std::uint32_t peer_iss, const wire::TcpOptions& options,
             SocketId* accepted) {
     using wire::TcpFlags;
-    inject({.src_port = peer_port, .dst_port = 80, .seq = peer_iss, .flags = TcpFlags::syn,
-            .window = 65535, .options = options});
+    link_.clear();
+    inject({.src_port = peer_port,
+            .dst_port = 80,
+            .seq = peer_iss,
+            .flags = TcpFlags::syn,
+            .window = 65535,
+            .options = options});
     const wire::TcpHeader synack = next();
     wire::TcpOptions ack_options;
-    if (options.timestamps) ack_options.timestamps = wire::TcpTimestamps{2, synack.options.timestamps->tsval};
-    inject({.src_port = peer_port, .dst_port = 80, .seq = peer_iss + 1, .ack = synack.seq + 1,
-            .flags = TcpFlags::ack, .window = 65535, .options = ack_options});
+    if (options.timestamps)
+      ack_options.timestamps = wire::TcpTimestamps{2, synack.options.timestamps->tsval};
+    inject({.src_port = peer_port,
+            .dst_port = 80,
+            .seq = peer_iss + 1,
+            .ack = synack.seq + 1,
+            .flags = TcpFlags::ack,
+            .window = 65535,
+            .options = ack_options});
     FUZZ_CHECK(!stack_.accept(listener_, *accepted));
     link_.clear();
     return {80, peer_port, peer_iss + 1, synack.seq + 1};
   }
 
   void build() {
-    using wire::TcpFlags;
     using tcp::State;
+    using wire::TcpFlags;
     FUZZ_CHECK(!stack_.tcp_socket(listener_));
     FUZZ_CHECK(!stack_.bind(listener_, {Ipv4Address(), 80}));
     FUZZ_CHECK(!stack_.listen(listener_, 8));
@@ -123,19 +134,33 @@ class Bench {
     wire::TcpOptions ts;
     ts.timestamps = wire::TcpTimestamps{3, 0};
     const std::string hundred(100, 'y');
-    inject({.src_port = 40001, .dst_port = 80, .seq = conns_[0].peer_next,
-            .ack = conns_[0].stack_base, .flags = TcpFlags::ack, .window = 1000, .options = ts},
+    inject({.src_port = 40001,
+            .dst_port = 80,
+            .seq = conns_[0].peer_next,
+            .ack = conns_[0].stack_base,
+            .flags = TcpFlags::ack,
+            .window = 1000,
+            .options = ts},
            hundred);
-    inject({.src_port = 40001, .dst_port = 80, .seq = conns_[0].peer_next + 300,
-            .ack = conns_[0].stack_base, .flags = TcpFlags::ack, .window = 1000, .options = ts},
+    inject({.src_port = 40001,
+            .dst_port = 80,
+            .seq = conns_[0].peer_next + 300,
+            .ack = conns_[0].stack_base,
+            .flags = TcpFlags::ack,
+            .window = 1000,
+            .options = ts},
            hundred);
     conns_[0].peer_next += 100;
 
     // CLOSE_WAIT: the peer's FIN.
     SocketId b = -1;
     conns_[1] = open(40002, 2000, plain, &b);
-    inject({.src_port = 40002, .dst_port = 80, .seq = conns_[1].peer_next,
-            .ack = conns_[1].stack_base, .flags = TcpFlags::fin | TcpFlags::ack, .window = 65535});
+    inject({.src_port = 40002,
+            .dst_port = 80,
+            .seq = conns_[1].peer_next,
+            .ack = conns_[1].stack_base,
+            .flags = TcpFlags::fin | TcpFlags::ack,
+            .window = 65535});
     conns_[1].peer_next += 1;
 
     // FIN_WAIT_2: our FIN, ACKed.
@@ -143,35 +168,57 @@ class Bench {
     conns_[2] = open(40003, 3000, plain, &c);
     FUZZ_CHECK(!stack_.shutdown(c, Shutdown::write));
     poll();
-    inject({.src_port = 40003, .dst_port = 80, .seq = conns_[2].peer_next,
-            .ack = conns_[2].stack_base + 1, .flags = TcpFlags::ack, .window = 65535});
+    inject({.src_port = 40003,
+            .dst_port = 80,
+            .seq = conns_[2].peer_next,
+            .ack = conns_[2].stack_base + 1,
+            .flags = TcpFlags::ack,
+            .window = 65535});
 
     // TIME_WAIT: our FIN ACKed, then theirs.
     SocketId d = -1;
     conns_[3] = open(40004, 4000, plain, &d);
     FUZZ_CHECK(!stack_.shutdown(d, Shutdown::write));
     poll();
-    inject({.src_port = 40004, .dst_port = 80, .seq = conns_[3].peer_next,
-            .ack = conns_[3].stack_base + 1, .flags = TcpFlags::fin | TcpFlags::ack,
+    inject({.src_port = 40004,
+            .dst_port = 80,
+            .seq = conns_[3].peer_next,
+            .ack = conns_[3].stack_base + 1,
+            .flags = TcpFlags::fin | TcpFlags::ack,
             .window = 65535});
     conns_[3].peer_next += 1;
 
     // SYN_RECEIVED: a SYN and nothing more.
-    inject({.src_port = 40005, .dst_port = 80, .seq = 5000, .flags = TcpFlags::syn,
-            .window = 65535, .options = full});
+    link_.clear();
+    inject({.src_port = 40005,
+            .dst_port = 80,
+            .seq = 5000,
+            .flags = TcpFlags::syn,
+            .window = 65535,
+            .options = full});
     conns_[4] = {80, 40005, 5001, next().seq + 1};
 
     // ESTABLISHED as client, with 200 bytes unread.
     SocketId e = -1;
     FUZZ_CHECK(!stack_.tcp_socket(e));
+    link_.clear();
     FUZZ_CHECK(stack_.connect(e, {kPeer, 9000}) == std::errc::operation_in_progress);
     poll();
     const wire::TcpHeader syn = next();
-    inject({.src_port = 9000, .dst_port = syn.src_port, .seq = 7000, .ack = syn.seq + 1,
-            .flags = TcpFlags::syn | TcpFlags::ack, .window = 65535, .options = plain});
+    inject({.src_port = 9000,
+            .dst_port = syn.src_port,
+            .seq = 7000,
+            .ack = syn.seq + 1,
+            .flags = TcpFlags::syn | TcpFlags::ack,
+            .window = 65535,
+            .options = plain});
     conns_[5] = {syn.src_port, 9000, 7001, syn.seq + 1};
-    inject({.src_port = 9000, .dst_port = syn.src_port, .seq = 7001, .ack = syn.seq + 1,
-            .flags = TcpFlags::ack | TcpFlags::psh, .window = 65535},
+    inject({.src_port = 9000,
+            .dst_port = syn.src_port,
+            .seq = 7001,
+            .ack = syn.seq + 1,
+            .flags = TcpFlags::ack | TcpFlags::psh,
+            .window = 65535},
            std::string(200, 'z'));
     conns_[5].peer_next += 200;
 

@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const wire::Bytes segment(data + 8, size - 8);
 
   if (segment.size() <= 0xffff) {
-    const bool ok = fuzz::reference_transport_checksum(src, dst, wire::ip_protocol_tcp, segment) == 0;
+    const bool ok =
+        fuzz::reference_transport_checksum(src, dst, wire::ip_protocol_tcp, segment) == 0;
     FUZZ_CHECK(wire::tcp_checksum_ok(src, dst, segment) == ok);
   }
 
@@ -46,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(again->to_header() == h);
   FUZZ_CHECK(again->reserved_bits() == 0);
   const auto payload = again->payload();
-  FUZZ_CHECK(std::equal(payload.begin(), payload.end(), tcp->payload().begin(),
-                        tcp->payload().end()));
+  FUZZ_CHECK(
+      std::equal(payload.begin(), payload.end(), tcp->payload().begin(), tcp->payload().end()));
   return 0;
 }

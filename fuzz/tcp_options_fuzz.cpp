@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(wire::tcp_options_well_formed(written));
   FUZZ_CHECK(wire::decode_options(written) == want);
   // A buffer one byte short gets nothing.
-  if (length > 0) FUZZ_CHECK(wire::write_options(wire::MutableBytes(out, length - 1), want, syn) == 0);
+  if (length > 0)
+    FUZZ_CHECK(wire::write_options(wire::MutableBytes(out, length - 1), want, syn) == 0);
   return 0;
 }

@@ -22,9 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(udp->datagram().size() == udp->length());
   FUZZ_CHECK(udp->payload().size() == udp->length() - 8u);
   const bool reference_ok =
-      udp->checksum() == 0 ||
-      fuzz::reference_transport_checksum(src.to_u32(), dst.to_u32(), wire::kUdp,
-                                         udp->datagram()) == 0;
+      udp->checksum() == 0 || fuzz::reference_transport_checksum(src.to_u32(), dst.to_u32(),
+                                                                 wire::kUdp, udp->datagram()) == 0;
   FUZZ_CHECK(wire::udp_checksum_ok(*udp, src, dst) == reference_ok);
 
   std::vector<std::uint8_t> out(udp->datagram().begin(), udp->datagram().end());
