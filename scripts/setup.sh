@@ -13,6 +13,7 @@ packages=(
   libxml2-utils                  # xmllint: the SVG ladder parses as XML
   iproute2 curl netcat-openbsd iputils-ping  # interop tests: namespaces, TUN and kernel peers
   nftables                       # interop tests: loss on the kernel side where tc netem is missing
+  clang-14 libclang-rt-14-dev    # the libFuzzer targets (scripts/fuzz.sh): clang and its fuzzer runtime
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds synack and runs every test: the format and layering checks, the plain build's full
-# suite, then the unit and scenario tests again under AddressSanitizer + UBSan.
+# suite, then the unit and scenario tests again under AddressSanitizer + UBSan, then each
+# libFuzzer target briefly (after its regression inputs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -19,3 +20,6 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSYNACK_SANITIZE=ON 
   -DSYNACK_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 ctest --test-dir build-asan -L 'unit|scenario' --output-on-failure -j "$jobs" --timeout 600
+
+echo "== fuzzing (regression inputs, then 15 s per target)"
+scripts/fuzz.sh 15

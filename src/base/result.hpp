@@ -10,6 +10,9 @@ namespace synack {
 
 template <class E>
 struct Unexpected {
+  // A constructor, not a bare aggregate: `Unexpected(e)` of an aggregate needs C++20's
+  // parenthesized aggregate initialization, which clang 14 (the fuzz build) lacks.
+  explicit Unexpected(E e) : error(std::move(e)) {}
   E error;
 };
 template <class E>
