@@ -80,6 +80,12 @@ void Connection::check_invariants() const {
             [&] { return "SND.MAX=" + seq(snd_max_) + " end=" + seq(end); });
   }
 
+  // The stack's buffer memory is charged exactly what the connection holds, whenever an
+  // event or call has returned (account_memory).
+  require(charged_ == buffered_bytes(), "the memory charged is the bytes held", [&] {
+    return "charged " + std::to_string(charged_) + ", held " + std::to_string(buffered_bytes());
+  });
+
   // --- Receive sequence space ----------------------------------------------------------------
   // RCV.NXT, RCV.ADV (the right edge advertised) and the reassembly exist once the peer's
   // SYN is known.
