@@ -44,7 +44,13 @@ struct StackConfig {
   std::uint64_t secret[2] = {0x736e6b6163737973ull, 0x2d6b63616e797321ull};
   std::uint16_t ephemeral_low = 32768;  // Linux ip_local_port_range
   std::uint16_t ephemeral_high = 60999;
+  // Resource limits. Sockets open at once (socket(), and accept() of a queued connection):
+  // beyond it EMFILE, and a listener drops new SYNs. Buffer memory: the bytes held in TCP
+  // send and receive buffers, out-of-order data and UDP queues, all sockets together;
+  // beyond it write() and sendto() fail with ENOBUFS, arriving data is dropped (TCP: not
+  // ACKed, so the peer sends it again) and a listener drops new SYNs. Each refusal is counted.
   std::size_t max_sockets = 65536;
+  std::size_t max_buffer_memory = std::size_t{256} << 20;
   std::size_t udp_receive_queue = 212992;  // bytes per UDP socket (Linux rmem_default)
 };
 
@@ -108,6 +114,8 @@ class Stack {
   // Connections the stack still holds, including orphans closing and TIME_WAIT.
   std::size_t connection_count() const;
   std::size_t timers_armed() const;
+  // Buffer memory in use: what StackConfig::max_buffer_memory limits.
+  std::size_t buffer_memory() const;
   // Defaults for new TCP sockets (MSL, RTO bounds, retries, buffers ...).
   tcp::Config& tcp_defaults();
 

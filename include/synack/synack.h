@@ -51,6 +51,10 @@ typedef struct synack_host synack_host;
  *   mtu=N           the link MTU (default 1500)
  *   secret=HEX      the ISN and port secret (default: fixed, so runs repeat exactly)
  *   wscale=0|1 sack=0|1 timestamps=0|1   TCP options offered (default 1)
+ *   max_sockets=N   sockets open at once; beyond, socket() and accept() fail with EMFILE
+ *                   (default 65536)
+ *   max_buffer_memory=N   bytes held in all socket buffers together; beyond, write() and
+ *                   sendto() fail with ENOBUFS (default 268435456, 256 MiB)
  * Returns NULL with errno EINVAL for a flag it does not know or cannot parse. */
 SYNACK_API synack_host* synack_host_new(const char* flags);
 /* Frees the host and closes every descriptor it still holds open. */

@@ -69,6 +69,12 @@ bool apply(HostFlags& flags, std::string_view key, std::string_view value) {
     return true;
   }
   if (key == "secret") return parse_secret(value, flags.secret);
+  if (key == "max_sockets" || key == "max_buffer_memory") {
+    const auto limit = parse_number<std::size_t>(value);
+    if (!limit) return false;
+    (key == "max_sockets" ? flags.max_sockets : flags.max_buffer_memory) = *limit;
+    return true;
+  }
   bool* toggle = key == "wscale"       ? &flags.window_scaling
                  : key == "sack"       ? &flags.sack
                  : key == "timestamps" ? &flags.timestamps

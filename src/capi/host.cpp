@@ -22,6 +22,8 @@ StackConfig stack_config(const HostFlags& flags) {
   c.address = flags.local;
   c.secret[0] = flags.secret[0];
   c.secret[1] = flags.secret[1];
+  c.max_sockets = flags.max_sockets;
+  c.max_buffer_memory = flags.max_buffer_memory;
   return c;
 }
 

@@ -34,6 +34,8 @@ struct HostFlags {
   bool window_scaling = true;
   bool sack = true;
   bool timestamps = true;
+  std::size_t max_sockets = StackConfig{}.max_sockets;
+  std::size_t max_buffer_memory = StackConfig{}.max_buffer_memory;
 };
 // nullopt when a flag is unknown or its value does not parse.
 std::optional<HostFlags> parse_host_flags(const char* flags);

@@ -89,6 +89,7 @@ void Stack::Impl::after_event(ConnId id) {
     if (c.finished() && !slot.in_accept_queue) slot.listener = -1;
   }
 
+  check_invariants(id);
   if (c.finished()) {
     demux.erase(c.tuple());  // the 4-tuple is free for a new connection at once
     if (slot.socket < 0 && slot.listener < 0) release_connection(id);

@@ -11,6 +11,7 @@ std::string to_text(const Counters& c) {
     out += '\n';
   };
 #define SYNACK_COUNTER(group, field) line(#group "." #field, c.group.field)
+  SYNACK_COUNTER(stack, sockets_refused);
   SYNACK_COUNTER(ip, in_receives);
   SYNACK_COUNTER(ip, in_delivers);
   SYNACK_COUNTER(ip, out_requests);
@@ -57,11 +58,16 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, dsacks_received);
   SYNACK_COUNTER(tcp, spurious_recoveries);
   SYNACK_COUNTER(tcp, bad_flags);
+  SYNACK_COUNTER(tcp, rcv_mem_drops);
+  SYNACK_COUNTER(tcp, snd_mem_refused);
+  SYNACK_COUNTER(tcp, syn_limit_drops);
   SYNACK_COUNTER(udp, in_datagrams);
   SYNACK_COUNTER(udp, out_datagrams);
   SYNACK_COUNTER(udp, no_ports);
   SYNACK_COUNTER(udp, in_errors);
   SYNACK_COUNTER(udp, rcvbuf_errors);
+  SYNACK_COUNTER(udp, rcv_mem_drops);
+  SYNACK_COUNTER(udp, snd_mem_refused);
   SYNACK_COUNTER(icmp, in_msgs);
   SYNACK_COUNTER(icmp, in_errors);
   SYNACK_COUNTER(icmp, in_echos);

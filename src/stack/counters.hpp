@@ -61,6 +61,10 @@ struct TcpCounters {
   std::uint64_t dsacks_received = 0;      // duplicates the peer reported (RFC 2883)
   std::uint64_t spurious_recoveries = 0;  // recoveries undone: all retransmissions D-SACKed
   std::uint64_t dsacks_sent = 0;          // duplicate segments reported (RFC 2883)
+  // Resource limits (StackConfig::max_sockets, max_buffer_memory):
+  std::uint64_t rcv_mem_drops = 0;    // data dropped, not ACKed: no buffer memory left
+  std::uint64_t snd_mem_refused = 0;  // write() refused with ENOBUFS: no buffer memory left
+  std::uint64_t syn_limit_drops = 0;  // SYN to a listener dropped: at the socket or memory limit
   std::array<std::uint64_t, tcp::kStateCount> in_state{};  // connections now in each state
 };
 
@@ -68,8 +72,10 @@ struct UdpCounters {
   std::uint64_t in_datagrams = 0;
   std::uint64_t out_datagrams = 0;
   std::uint64_t no_ports = 0;
-  std::uint64_t in_errors = 0;      // malformed or bad checksum
-  std::uint64_t rcvbuf_errors = 0;  // dropped: receive queue full
+  std::uint64_t in_errors = 0;        // malformed or bad checksum
+  std::uint64_t rcvbuf_errors = 0;    // dropped: receive queue full
+  std::uint64_t rcv_mem_drops = 0;    // dropped: no buffer memory left (max_buffer_memory)
+  std::uint64_t snd_mem_refused = 0;  // send refused with ENOBUFS: no buffer memory left
 };
 
 struct IcmpCounters {
@@ -81,7 +87,12 @@ struct IcmpCounters {
   std::uint64_t in_dest_unreachs = 0;
 };
 
+struct StackCounters {
+  std::uint64_t sockets_refused = 0;  // socket() or accept() refused with EMFILE (max_sockets)
+};
+
 struct Counters {
+  StackCounters stack;
   IpCounters ip;
   TcpCounters tcp;
   UdpCounters udp;

@@ -82,6 +82,7 @@ std::error_code Stack::setsockopt(SocketId id, Option opt, int value) {
   if (c) {
     c->settings_changed();
     impl_->mark_dirty(sl->conn);
+    impl_->check_invariants(sl->conn);
   }
   return {};
 }

@@ -16,6 +16,7 @@ std::error_code err(std::errc e) {
 
 Stack::Impl::Impl(link::Link& l, const Clock& c, const StackConfig& cfg)
     : link(l), clock(c), config(cfg), secret{cfg.secret[0], cfg.secret[1]} {
+  memory.limit = cfg.max_buffer_memory;
   // Our MSS follows the link's MTU, MMS_R - 40 [RFC9293 MUST-67].
   tcp_defaults.mss = static_cast<std::uint16_t>(std::min<std::size_t>(l.mtu() - 40, 0xffff));
 }
@@ -41,7 +42,8 @@ const tcp::Connection* Stack::Impl::conn_of(SocketId s) const {
 }
 
 std::error_code Stack::Impl::new_socket(SocketSlot::Kind kind, SocketId& out) {
-  if (sockets.size() - free_sockets.size() >= config.max_sockets) {
+  if (open_sockets() >= config.max_sockets) {
+    ++counters.stack.sockets_refused;
     return err(std::errc::too_many_files_open);
   }
   if (!free_sockets.empty()) {
@@ -75,6 +77,7 @@ void Stack::Impl::free_socket(SocketId s) {
       udp_ports.erase(sl.local.port);
     }
   }
+  memory.update(sl.queued_bytes, 0);  // datagrams not read go with the socket
   sl = SocketSlot{};
   free_sockets.push_back(s);
 }
@@ -95,6 +98,9 @@ tcp::Config& Stack::tcp_defaults() {
 }
 std::size_t Stack::timers_armed() const {
   return impl_->wheel.armed_count();
+}
+std::size_t Stack::buffer_memory() const {
+  return impl_->memory.used;
 }
 
 std::size_t Stack::connection_count() const {
@@ -310,6 +316,7 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
       sl->local = tuple.local;  // bound to the wildcard before: now our address
       auto c = tcp::Connection::active_open(s.ctx, sl->tcp, tuple, s.isn(tuple), s.clock.now());
       sl->conn = s.add_connection(std::move(c), id, -1);
+      s.check_invariants(sl->conn);
       ec = err(std::errc::operation_in_progress);
     }
   }
@@ -328,6 +335,7 @@ std::error_code Stack::read(SocketId id, std::span<std::uint8_t> out, std::size_
   std::error_code ec;
   n = c->read(out, ec, s.clock.now());
   if (n > 0) s.mark_dirty(sl->conn);  // the window opened: an update may be due
+  s.check_invariants(sl->conn);
   if (s.trace && ec != std::errc::resource_unavailable_try_again) {
     trace_api(s, id, "read", "", ec, "= " + std::to_string(n));
   }
@@ -389,6 +397,7 @@ std::error_code Stack::write(SocketId id, std::span<const std::uint8_t> data, st
   std::error_code ec;
   n = c->write(data, ec, s.clock.now());
   if (n > 0) s.mark_dirty(sl->conn);
+  s.check_invariants(sl->conn);
   trace_api(s, id, "write", std::to_string(data.size()), ec, "= " + std::to_string(n));
   return ec;
 }
@@ -403,6 +412,7 @@ std::error_code Stack::shutdown(SocketId id, Shutdown how) {
   if (how != Shutdown::write) c->shutdown_read();
   if (how != Shutdown::read) c->shutdown_write(now);
   s.mark_dirty(sl->conn);
+  s.check_invariants(sl->conn);
   trace_api(s, id, "shutdown",
             how == Shutdown::read    ? "SHUT_RD"
             : how == Shutdown::write ? "SHUT_WR"
@@ -442,6 +452,7 @@ std::error_code Stack::close(SocketId id) {
       s.after_event(conn);
     } else {
       s.mark_dirty(conn);
+      s.check_invariants(conn);
     }
   }
   s.free_socket(id);

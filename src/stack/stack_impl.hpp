@@ -74,7 +74,8 @@ struct Stack::Impl final : link::FrameSink {
   SipKey secret;
   tcp::Config tcp_defaults;
   Counters counters;
-  tcp::Context ctx{counters, nullptr};
+  BufferBudget memory;  // before the connections, which give their bytes back as they go
+  tcp::Context ctx{counters, nullptr, &memory};
   trace::Sink* trace = nullptr;
   Instant now{};
 
@@ -102,6 +103,14 @@ struct Stack::Impl final : link::FrameSink {
   const tcp::Connection* conn_of(SocketId s) const;
   std::error_code new_socket(SocketSlot::Kind kind, SocketId& out);
   void free_socket(SocketId s);
+
+  // limits.cpp: StackConfig::max_sockets and max_buffer_memory
+  std::size_t open_sockets() const { return sockets.size() - free_sockets.size(); }
+  // A SYN to a listener makes no child while the stack is at a limit: counted, true.
+  bool syn_over_limits();
+  // Debug builds (no NDEBUG): the connection's TCB invariants, and the timer wheel agreeing
+  // with its deadlines; a violation aborts. Nothing in release builds.
+  void check_invariants(ConnId id) const;
 
   // ports.cpp (RFC 6056 ports, RFC 6528 ISNs)
   bool tcp_port_free_for_bind(std::uint16_t port, bool reuse_addr) const;

@@ -141,6 +141,7 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
     ++counters.tcp.bad_flags;
     return;
   }
+  if (syn_over_limits()) return;
   SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
   Listener& l = *ls.listener;
   const auto limit = static_cast<std::size_t>(l.backlog);

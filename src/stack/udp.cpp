@@ -45,8 +45,14 @@ void Stack::Impl::udp_input(const wire::Ipv4View& ip) {
     drop(ip.packet(), "udp", "receive queue full");
     return;
   }
+  if (!memory.admits(payload.size())) {
+    ++counters.udp.rcv_mem_drops;
+    drop(ip.packet(), "udp", "out of buffer memory");
+    return;
+  }
   ++counters.udp.in_datagrams;
   s->queued_bytes += payload.size();
+  memory.used += payload.size();
   s->datagrams.push_back({from, std::vector<std::uint8_t>(payload.begin(), payload.end())});
 }
 
@@ -54,6 +60,13 @@ std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_
                                       Endpoint to) {
   if (data.size() > link.mtu() - kIp - kUdpHeader) return err(std::errc::message_size);
   if (to.port == 0 || to.address.is_unspecified()) return err(std::errc::invalid_argument);
+  // The datagram is built in the stack's one frame buffer and handed to the link at once,
+  // so it holds nothing afterwards; but while the stack is over its buffer memory it takes
+  // no new work it would need memory for, as a system out of buffers refuses a send.
+  if (!memory.admits(data.size())) {
+    ++counters.udp.snd_mem_refused;
+    return err(std::errc::no_buffer_space);
+  }
   if (!s.bound) {
     auto port = ephemeral_udp_port();
     if (!port) return err(std::errc::address_in_use);
@@ -103,6 +116,7 @@ std::error_code Stack::Impl::udp_receive(SocketId id, std::span<std::uint8_t> ou
             "= " + std::to_string(n));
   if (!peek) {
     sl.queued_bytes -= d.data.size();
+    memory.used -= d.data.size();
     sl.datagrams.pop_front();
   }
   return {};

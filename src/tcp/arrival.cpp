@@ -71,6 +71,7 @@ void Connection::take_timestamp(const Segment& seg) {
 }
 
 void Connection::on_segment(const Segment& seg, Instant now) {
+  const AccountOnExit account{*this};
   last_received_ = now;
   keepalive_probes_ = 0;
   window_probes_ = 0;
@@ -454,6 +455,18 @@ void Connection::on_text(const Segment& seg, Instant now) {
   }
   if (data.size() > room - offset) data = data.first(room - offset);
   const Seq end = start + data.size();
+
+  // The stack's buffer memory: new data that would take it over its limit is dropped
+  // whole and counted, like Linux's TCPRcvQDrop, and the ACK at once says RCV.NXT has not
+  // moved; the peer sends it again, by when the application may have read. (Linux lets a
+  // socket with nothing queued take the segment anyway; here the limit is exact.)
+  const bool new_bytes = offset == 0 || !reassembly_.holds(start, end);
+  if (!read_shutdown_ && new_bytes && !memory_admits(data.size())) {
+    ++ctx_->counters.tcp.rcv_mem_drops;
+    drop_reason_ = "out of buffer memory";
+    ack_now("ack: out of buffer memory");
+    return;
+  }
 
   if (offset > 0) {
     // Out of order: hold it in place and ACK at once, so the sender sees the hole

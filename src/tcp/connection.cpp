@@ -68,7 +68,21 @@ Connection::Connection(Context& ctx, const Config& config, const FourTuple& tupl
 
 Connection::~Connection() {
   // A moved-from connection has no context and counts for nothing.
-  if (ctx_) --ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
+  if (!ctx_) return;
+  --ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
+  if (ctx_->memory) ctx_->memory->update(charged_, 0);
+}
+
+std::size_t Connection::buffered_bytes() const {
+  // Out-of-order data sits in the receive ring past its readable bytes; after
+  // shutdown(SHUT_RD) nothing is written there, only remembered for the ACKs.
+  return send_buffer_.size() + receive_buffer_.size() + (read_shutdown_ ? 0 : reassembly_.bytes());
+}
+
+void Connection::account_memory() {
+  const std::size_t now_held = buffered_bytes();
+  if (ctx_->memory) ctx_->memory->update(charged_, now_held);
+  charged_ = now_held;
 }
 
 Connection Connection::active_open(Context& ctx, const Config& config, const FourTuple& tuple,
@@ -233,6 +247,7 @@ bool Connection::writable() const {
 
 std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_code& ec,
                               Instant /*now*/) {
+  const AccountOnExit account{*this};
   ec.clear();
   if (error_) {
     ec = take_error();
@@ -254,12 +269,24 @@ std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_cod
     ec = std::make_error_code(std::errc::broken_pipe);
     return 0;
   }
-  const std::size_t n = send_buffer_.push(data);
-  if (n == 0 && !data.empty()) ec = std::make_error_code(std::errc::resource_unavailable_try_again);
+  // The stack's buffer memory bounds the write as the socket's own buffer does; with the
+  // buffer full the caller waits for ACKs (EAGAIN), with the stack's memory used up it is
+  // told so (ENOBUFS), as a write the system has no memory for is.
+  const std::size_t room = ctx_->memory ? ctx_->memory->room() : data.size();
+  const std::size_t n = send_buffer_.push(data.first(std::min(data.size(), room)));
+  if (n == 0 && !data.empty()) {
+    if (send_buffer_.free() > 0 && room == 0) {
+      ++ctx_->counters.tcp.snd_mem_refused;
+      ec = std::make_error_code(std::errc::no_buffer_space);
+    } else {
+      ec = std::make_error_code(std::errc::resource_unavailable_try_again);
+    }
+  }
   return n;
 }
 
 std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, Instant now) {
+  const AccountOnExit account{*this};
   ec.clear();
   if (!receive_buffer_.empty() && !read_shutdown_) {
     const std::size_t n = receive_buffer_.pop(out);
@@ -294,6 +321,7 @@ void Connection::nothing_to_read(std::error_code& ec) {
 }
 
 void Connection::shutdown_write(Instant now) {
+  const AccountOnExit account{*this};
   switch (state_) {
     case State::SynSent:
       fail(std::errc::not_connected, "shutdown() before connect", now);
@@ -309,11 +337,13 @@ void Connection::shutdown_write(Instant now) {
 }
 
 void Connection::shutdown_read() {
+  const AccountOnExit account{*this};
   read_shutdown_ = true;
   receive_buffer_.consume(receive_buffer_.size());
 }
 
 void Connection::close(Instant now) {
+  const AccountOnExit account{*this};
   orphaned_ = true;
   error_.clear();
   const bool unread = !receive_buffer_.empty();
@@ -330,6 +360,10 @@ void Connection::close(Instant now) {
   }
   read_shutdown_ = true;
   queue_fin(now);
+  // Half-closed before (shutdown(SHUT_WR)), FIN_WAIT_2 already: an orphan now, it waits
+  // for the peer's FIN no longer than Linux's tcp_fin_timeout, as one that got there after
+  // close() does (on_ack).
+  if (state_ == State::FinWait2) arm(Timer::TimeWait, now + 2 * config_.msl);
 }
 
 void Connection::settings_changed() {
@@ -347,6 +381,7 @@ void Connection::settings_changed() {
 }
 
 void Connection::abort(Instant now) {
+  const AccountOnExit account{*this};
   switch (state_) {
     case State::SynReceived:
     case State::Established:

@@ -18,6 +18,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/buffer_budget.hpp"
 #include "base/byte_ring.hpp"
 #include "stack/counters.hpp"
 #include "synack/endpoint.hpp"
@@ -46,6 +47,9 @@ std::string_view to_string(Timer t);
 struct Context {
   Counters& counters;
   trace::Sink* trace = nullptr;  // null: no tracing
+  // The stack's buffer memory: each connection charges the bytes it holds, and refuses
+  // data and writes that would go over the limit. Null: no limit.
+  BufferBudget* memory = nullptr;
 };
 
 class Connection {
@@ -69,7 +73,8 @@ class Connection {
   // --- The application's calls (RFC 9293 §3.10.2 to §3.10.6) -------------------------------
   // Appends to the send buffer; returns how much fit (a short write when nearly full).
   // Errors: resource_unavailable_try_again (buffer full, or not yet connected),
-  // broken_pipe (after shutdown(write) or a reset), connection_reset, timed_out.
+  // no_buffer_space (the stack's buffer memory is used up), broken_pipe (after
+  // shutdown(write) or a reset), connection_reset, timed_out.
   std::size_t write(std::span<const std::uint8_t> data, std::error_code& ec, Instant now);
   // Copies received bytes out; 0 with no error means end of stream (the peer's FIN).
   std::size_t read(std::span<std::uint8_t> out, std::error_code& ec, Instant now);
@@ -108,6 +113,15 @@ class Connection {
   // Why on_segment() dropped the segment it was given, if it did so for a reason the stack
   // traces as a drop (empty otherwise); reading it clears it.
   std::string_view take_drop_reason() { return std::exchange(drop_reason_, {}); }
+  // Bytes held: the send buffer, the receive buffer and out-of-order data (what the
+  // connection charges to Context::memory).
+  std::size_t buffered_bytes() const;
+  // The TCB invariants (invariants.cpp): SND.UNA <= SND.NXT <= SND.MAX, buffers consistent
+  // with the sequence space, no shrinking of the offered window, timers armed exactly when
+  // the state needs them. A violation is printed to stderr, with the values, the state and
+  // the 4-tuple, and aborts. The stack calls it after every event and API call in builds
+  // without NDEBUG.
+  void check_invariants() const;
   // The connection is over and its memory may be reclaimed.
   bool finished() const { return state_ == State::Closed; }
   bool passive() const { return passive_; }
@@ -196,6 +210,19 @@ class Connection {
   // Records what went out; `in_line` segments continue from SND.NXT.
   void note_sent(const OutSegment& out, Instant now, bool in_line = true);
   void reset_with(Seq seq, bool with_ack, std::string_view cause);
+
+  // Brings the charge to Context::memory up to buffered_bytes(). Every public call that can
+  // change a buffer makes one of these first, so the charge is current when it returns.
+  void account_memory();
+  struct AccountOnExit {
+    Connection& c;
+    ~AccountOnExit() { c.account_memory(); }
+  };
+  // Whether `more` bytes may be held (always, with no budget).
+  bool memory_admits(std::size_t more) const { return !ctx_->memory || ctx_->memory->admits(more); }
+  // invariants.cpp: reports a broken invariant and aborts.
+  [[noreturn]] void invariant_failed(std::string_view invariant, std::string_view values) const;
+  friend struct InvariantTestAccess;  // tests: corrupts a TCB to see the check fire
 
   // Nulled in a moved-from connection, so only the live one counts itself in in_state.
   struct ContextRef {
@@ -304,6 +331,10 @@ class Connection {
 
   std::array<std::optional<Instant>, kTimerCount> timers_{};
   std::error_code error_;
+
+  std::size_t charged_ = 0;  // bytes charged to Context::memory
+  // The right edge (RCV.ADV) the last check_invariants() saw: it must never move left.
+  mutable std::optional<Seq> checked_rcv_adv_;
 };
 
 }  // namespace synack::tcp

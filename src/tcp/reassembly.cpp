@@ -11,6 +11,14 @@ bool Reassembly::holds(Seq start, Seq end) const {
   return false;
 }
 
+std::size_t Reassembly::bytes() const {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < count_; ++i) {
+    n += static_cast<std::size_t>(blocks_[i].right - blocks_[i].left);
+  }
+  return n;
+}
+
 Reassembly::Added Reassembly::add(Seq start, Seq end) {
   if (!before(start, end)) return Added::duplicate;
   const std::uint64_t stamp = ++clock_;

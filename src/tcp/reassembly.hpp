@@ -41,6 +41,8 @@ class Reassembly {
   std::span<const Block> blocks() const { return {blocks_.data(), count_}; }
   // True if [start, end) is held entirely.
   bool holds(Seq start, Seq end) const;
+  // Octets held in all the islands together.
+  std::size_t bytes() const;
   // The highest sequence number held, if any.
   Seq highest() const { return blocks_[count_ - 1].right; }
 

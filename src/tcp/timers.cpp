@@ -5,6 +5,7 @@
 namespace synack::tcp {
 
 void Connection::on_timer(Timer timer, Instant now) {
+  const AccountOnExit account{*this};
   auto& slot = timers_[static_cast<std::size_t>(timer)];
   if (!slot || *slot > now) return;  // cancelled or moved since the wheel fired
   slot.reset();

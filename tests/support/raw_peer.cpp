@@ -63,14 +63,14 @@ wire::TcpOptions RawPeer::default_syn_options() {
 }
 
 namespace {
-StackConfig stack_config() {
-  StackConfig c;
+StackConfig at_local_address(StackConfig c) {
   c.address = RawPeer::kLocal;
   return c;
 }
 }  // namespace
 
-RawPeer::RawPeer(tcp::Config config) : stack_(link_, clock_, stack_config()) {
+RawPeer::RawPeer(tcp::Config config, StackConfig stack)
+    : stack_(link_, clock_, at_local_address(stack)) {
   stack_.tcp_defaults() = config;
 }
 

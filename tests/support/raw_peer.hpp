@@ -120,7 +120,8 @@ class RawPeer {
   static constexpr Ipv4Address kRemote{198, 18, 0, 1};  // the test, playing the peer
   static constexpr std::uint16_t kRemotePort = 40000;
 
-  explicit RawPeer(tcp::Config config = test_config());
+  // `stack`: the stack's settings (limits, secret); its address is always kLocal.
+  explicit RawPeer(tcp::Config config = test_config(), StackConfig stack = {});
   static tcp::Config test_config();
 
   Stack& stack() { return stack_; }

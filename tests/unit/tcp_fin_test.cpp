@@ -282,6 +282,24 @@ TEST(Close, OrphanInFinWait2GivesUpAfter60SecondsSilently) {
   p.expect_nothing();
 }
 
+TEST(Close, ClosedInFinWait2AfterShutdownGivesUpAfter60Seconds) {
+  // The same timeout for a socket half-closed first: shutdown(SHUT_WR) reaches FIN_WAIT_2
+  // with the socket open (no timer: the application may wait for the peer as long as it
+  // likes), and close() makes it an orphan, which Linux's tcp_close gives tcp_fin_timeout.
+  RawPeer p;
+  const Opened c = p.accept_in_state(State::FinWait2);
+  p.advance(seconds(120));
+  EXPECT_EQ(p.in_state(State::FinWait2), 1u);  // open: it waits
+  ASSERT_FALSE(p.close(c.socket));
+  p.expect_nothing();
+  const Instant expiry = p.now() + seconds(60);
+  p.advance_to(expiry - microseconds(1));
+  EXPECT_EQ(p.in_state(State::FinWait2), 1u);
+  p.advance_to(expiry);
+  EXPECT_EQ(p.stack().connection_count(), 0u);
+  p.expect_nothing();
+}
+
 TEST(Close, FinIsRetransmittedUntilAcked) {
   RawPeer p;
   const Opened c = p.accept_established();  // RTT 0: the RTO is its 200 ms minimum
