@@ -13,6 +13,7 @@ packages=(
   libxml2-utils                  # xmllint: the SVG ladder parses as XML
   iproute2 curl netcat-openbsd iputils-ping  # interop tests: namespaces, TUN and kernel peers
   nftables                       # interop tests: loss on the kernel side where tc netem is missing
+  python3-scapy hping3           # interop tests: the malformed-packet battery and the SYN flood
 )
 
 missing=()
