@@ -18,7 +18,7 @@ RSTs would serve).
       after `synack serve --json TRACE.jsonl` has stopped: one line per case,
       "CASE <name> reply=<what the wire answered> synack=<what synack's trace says>".
 
-Every wait is bounded; the whole attack takes about 15 s.
+Every wait is bounded; the whole attack takes about 30 s.
 """
 
 import argparse
@@ -42,7 +42,7 @@ ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
 PACKET_OUTGOING = 4
 SO_ATTACH_FILTER = 26
-REPLY_WAIT = 0.3  # seconds to wait for synack's answer to one case
+REPLY_WAIT = 0.5  # seconds to wait for synack's answer to one case
 
 
 # --- the device -----------------------------------------------------------------------------

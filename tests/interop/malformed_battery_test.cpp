@@ -136,9 +136,9 @@ TEST(MalformedBattery, EveryCaseIsDroppedOrAnsweredAsTheRfcsSayWhileCurlDownload
 
   // The bulk transfer, slowed so that it runs through the whole battery.
   const std::string url = "http://" + kStackIp.to_string() + ":8080/bytes/20M";
-  Process download(
-      {"curl", "-sS", "--max-time", "50", "--limit-rate", "1M", "-o", (dir / "body").string(), url},
-      ns.name(), {"", "", (dir / "curl.err").string()});
+  Process download({"curl", "-sS", "--max-time", "55", "--limit-rate", "600K", "-o",
+                    (dir / "body").string(), url},
+                   ns.name(), {"", "", (dir / "curl.err").string()});
   ASSERT_TRUE(download.started());
   ASSERT_TRUE(wait_for_text(dir / "serve.log", "connection from", 5000ms)) << server.log();
 
