@@ -14,6 +14,7 @@ packages=(
   iproute2 curl netcat-openbsd iputils-ping  # interop tests: namespaces, TUN and kernel peers
   nftables                       # interop tests: loss on the kernel side where tc netem is missing
   clang-14 libclang-rt-14-dev    # the libFuzzer targets (scripts/fuzz.sh): clang and its fuzzer runtime
+  python3-scapy hping3           # interop tests: the malformed-packet battery and the SYN flood
 )
 
 missing=()

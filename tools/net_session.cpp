@@ -24,6 +24,9 @@ void add_net_options(CLI::App& app, NetOptions& o) {
   app.add_option("--netns", o.netns, "Run inside this network namespace (setns)");
   app.add_option("--pcap", o.pcap, "Write every packet synack sends or receives to FILE (pcap)");
   app.add_option("--json", o.json, "Write every trace event to FILE as JSON lines");
+  app.add_option("--counters", o.counters,
+                 "Write the stack's counters (\"name value\" lines, like netstat -s) to FILE "
+                 "when the session ends");
   app.add_flag("--ladder", o.ladder,
                "Print the ladder diagram of the run on standard error when it ends (keeps "
                "every packet in memory: for short runs)");
@@ -52,6 +55,7 @@ std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& e
     return nullptr;
   }
   s->address_ = *address;
+  s->counters_path_ = o.counters;
   if (!o.netns.empty()) {
     if (auto e = link::enter_netns(o.netns)) {
       error = *e;
@@ -138,6 +142,10 @@ NetSession::~NetSession() {
     runtime_->stop();
     // The driver thread has ended; nothing else emits events once the sink is detached.
     if (tee_.size() > 0) runtime_->with_stack([](auto& stack) { stack.set_trace(nullptr); });
+    if (!counters_path_.empty()) {
+      // Written once the stack has stopped: the run's final figures.
+      std::ofstream(counters_path_, std::ios::trunc) << to_text(runtime_->counters());
+    }
   }
   runtime_.reset();
   if (json_file_.is_open()) json_file_.close();

@@ -27,8 +27,9 @@ struct NetOptions {
   std::string host_ip;  // configure the kernel side (for a device not made by netns up)
   std::string netns;
   std::string pcap;
-  std::string json;     // JSON lines of every trace event to this file
-  bool ladder = false;  // the text ladder of the run on standard error at the end
+  std::string json;      // JSON lines of every trace event to this file
+  std::string counters;  // the stack's counters (`netstat -s` style) to this file at the end
+  bool ladder = false;   // the text ladder of the run on standard error at the end
   std::size_t mtu = 0;
   // Faults on synack's side of the device, both directions (a stand-in for tc netem).
   double loss = 0, reorder = 0, duplicate = 0, corrupt = 0;
@@ -57,6 +58,7 @@ class NetSession {
   NetSession() = default;
 
   Ipv4Address address_;
+  std::string counters_path_;
   std::unique_ptr<link::TunLink> tun_;
   std::unique_ptr<link::FaultLink> fault_;
   std::ofstream pcap_file_;
