@@ -35,4 +35,15 @@ inline std::uint16_t reference_transport_checksum(std::uint32_t src, std::uint32
   return wire::internet_checksum_reference(all);
 }
 
+// For LLVMFuzzerInitialize: puts `flags` (static strings) first on libFuzzer's command line,
+// so that they are the target's defaults and any flag the caller gives still wins.
+inline void default_flags(int* argc, char*** argv, std::vector<char*> flags) {
+  static std::vector<char*> args;
+  args.assign(*argv, *argv + *argc);
+  args.insert(args.begin() + 1, flags.begin(), flags.end());
+  *argc = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  *argv = args.data();
+}
+
 }  // namespace synack::fuzz
