@@ -60,6 +60,12 @@ struct TcpCounters {
   std::uint64_t dsacks_received = 0;      // duplicates the peer reported (RFC 2883)
   std::uint64_t spurious_recoveries = 0;  // recoveries undone: all retransmissions D-SACKed
   std::uint64_t dsacks_sent = 0;          // duplicate segments reported (RFC 2883)
+
+  // RFC 4987 SYN cookies (Linux's SyncookiesSent, SyncookiesRecv, SyncookiesFailed).
+  std::uint64_t syncookies_sent = 0;       // SYN,ACKs with a cookie, the half-open queue full
+  std::uint64_t syncookies_validated = 0;  // ACKs whose cookie was good: a connection made
+  std::uint64_t syncookies_failed = 0;     // ACKs checked as cookies that were not (RST)
+
   std::array<std::uint64_t, tcp::kStateCount> in_state{};  // connections now in each state
 };
 
