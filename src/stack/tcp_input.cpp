@@ -153,12 +153,9 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
     return;
   }
   if (l.half_open >= limit) {
-    // A cookie cannot honour a reopened TIME_WAIT's ISS floor; the SYN waits for the
-    // client's retry, which finds the 4-tuple closed.
-    if (min_iss) {
-      ++counters.tcp.syn_dropped;
-      return;
-    }
+    // A cookie cannot honour a reopened TIME_WAIT's `min_iss`; as on Linux it is sent all
+    // the same (the old incarnation is gone, and RFC 6191 leans on timestamps, which PAWS
+    // checks, more than on the ISS).
     send_syn_cookie(listener, tuple, seg);
     return;
   }

@@ -328,6 +328,26 @@ TEST(SynCookie, AGoodCookieFindingTheAcceptQueueFullIsDroppedUntilAcceptMakesRoo
   p.expect({.flags = ACK, .seq = cookie + 1, .ack = kPeerIss + 6, .len = 0});
 }
 
+TEST(SynCookie, ASynReopeningTimeWaitWithTheHalfOpenQueueFullGetsACookieAsOnLinux) {
+  RawPeer p;
+  const Opened c = p.accept_in_state(State::TimeWait);  // the listener's backlog is 16
+  for (std::uint16_t i = 0; i < 16; ++i) {
+    p.inject({.flags = SYN, .seq = 1000, .src_port = static_cast<std::uint16_t>(41000 + i)});
+    p.expect({.flags = SYN | ACK, .ack = 1001});
+  }
+  const std::uint32_t seq = c.peer_iss + 100000;  // above the old incarnation's
+  p.inject({.flags = SYN, .seq = seq});
+  const Seen synack = p.expect({.flags = SYN | ACK, .ack = seq + 1});
+  EXPECT_EQ(p.counters().tcp.time_wait_reused, 1u);
+  EXPECT_EQ(p.counters().tcp.syncookies_sent, 1u);
+  p.inject({.flags = ACK, .seq = seq + 1, .ack = synack.header.seq + 1});
+  p.expect_nothing();
+  EXPECT_EQ(p.counters().tcp.syncookies_validated, 1u);
+  SocketId s = -1;
+  ASSERT_FALSE(p.stack().accept(c.listener, s));
+  EXPECT_EQ(p.stack().tcp_state(s), State::Established);
+}
+
 TEST(SynCookie, WithCookiesOffASynFindingTheHalfOpenQueueFullIsDropped) {
   tcp::Config config = RawPeer::test_config();
   config.syn_cookies = false;
