@@ -42,6 +42,9 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(tcp, challenge_acks);
   SYNACK_COUNTER(tcp, time_wait_rsts);
   SYNACK_COUNTER(tcp, syn_dropped);
+  SYNACK_COUNTER(tcp, syncookies_sent);
+  SYNACK_COUNTER(tcp, syncookies_validated);
+  SYNACK_COUNTER(tcp, syncookies_failed);
   SYNACK_COUNTER(tcp, listen_overflows);
   SYNACK_COUNTER(tcp, out_of_order);
   SYNACK_COUNTER(tcp, timeouts);

@@ -65,6 +65,12 @@ struct TcpCounters {
   std::uint64_t rcv_mem_drops = 0;    // data dropped, not ACKed: no buffer memory left
   std::uint64_t snd_mem_refused = 0;  // write() refused with ENOBUFS: no buffer memory left
   std::uint64_t syn_limit_drops = 0;  // SYN to a listener dropped: at the socket or memory limit
+
+  // RFC 4987 SYN cookies (Linux's SyncookiesSent, SyncookiesRecv, SyncookiesFailed).
+  std::uint64_t syncookies_sent = 0;       // SYN,ACKs with a cookie, the half-open queue full
+  std::uint64_t syncookies_validated = 0;  // ACKs whose cookie was good: a connection made
+  std::uint64_t syncookies_failed = 0;     // ACKs checked as cookies that were not (RST)
+
   std::array<std::uint64_t, tcp::kStateCount> in_state{};  // connections now in each state
 };
 

@@ -32,6 +32,9 @@ struct Listener {
   int backlog = 0;
   std::size_t half_open = 0;        // children in SYN_RECEIVED
   std::deque<ConnId> accept_queue;  // ESTABLISHED children not yet accepted
+  // When the listener last answered a SYN with a cookie (Linux's synq overflow stamp):
+  // only for tcp::kCookieValidity after it is an ACK checked as a cookie.
+  std::optional<Instant> last_cookie_sent;
 };
 
 struct SocketSlot {
@@ -72,6 +75,7 @@ struct Stack::Impl final : link::FrameSink {
   const Clock& clock;
   StackConfig config;
   SipKey secret;
+  SipKey cookie_key = tcp::syn_cookie_key(secret);  // after `secret`: made from it
   tcp::Config tcp_defaults;
   Counters counters;
   BufferBudget memory;  // before the connections, which give their bytes back as they go
@@ -140,6 +144,10 @@ struct Stack::Impl final : link::FrameSink {
   // min_iss: a TIME_WAIT 4-tuple reopened must start past the old sequence space.
   void listen_input(SocketId listener, const FourTuple& tuple, const tcp::Segment& seg,
                     std::optional<tcp::Seq> min_iss = std::nullopt);
+  // RFC 4987 SYN cookies: the SYN,ACK that stores nothing, and the ACK that may return one
+  // (true when it did, or was a good cookie dropped for a full accept queue).
+  void send_syn_cookie(SocketId listener, const FourTuple& tuple, const tcp::Segment& syn);
+  bool cookie_ack_input(SocketId listener, const FourTuple& tuple, const tcp::Segment& ack);
   void send_reset_for(const FourTuple& tuple, const tcp::Segment& seg, std::string_view cause);
   void send_tcp(const FourTuple& tuple, const tcp::OutSegment& out, const ByteRing* payload);
 

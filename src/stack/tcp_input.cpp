@@ -120,8 +120,10 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
     ++counters.tcp.rst_ignored;
     return;
   }
-  // second: an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>.
+  // second: an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>, unless it is the last of a
+  // handshake whose SYN was answered with a cookie.
   if (seg.has(TcpFlags::ack)) {
+    if (!seg.has(TcpFlags::syn) && cookie_ack_input(listener, tuple, seg)) return;
     ++counters.tcp.bad_ack;
     send_reset_for(tuple, seg, "ACK in LISTEN: RST");
     return;
@@ -132,8 +134,10 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
     ++counters.tcp.no_ack_flag;
     return;
   }
-  // third: a SYN makes a child in SYN_RECEIVED, if both queues have room. Like Linux
-  // without SYN cookies, a SYN that finds either queue full is dropped: the client retries.
+  // third: a SYN makes a child in SYN_RECEIVED, if both queues have room. A SYN that
+  // finds the accept queue full is dropped (the client retries), as on Linux; one that
+  // finds only the half-open queue full gets a SYN cookie (RFC 4987), or with cookies off
+  // is dropped too.
   // SYN+FIN: RFC 9293 would take the SYN and then the FIN in SYN_RECEIVED, but no real
   // opener sends both at once and port scanners do; like Linux (since 3.5) and FreeBSD
   // (net.inet.tcp.drop_synfin), drop it and count it.
@@ -145,8 +149,15 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
   SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
   Listener& l = *ls.listener;
   const auto limit = static_cast<std::size_t>(l.backlog);
-  if (l.half_open >= limit || l.accept_queue.size() >= limit) {
+  if (l.accept_queue.size() >= limit || (l.half_open >= limit && !ls.tcp.syn_cookies)) {
     ++counters.tcp.syn_dropped;
+    return;
+  }
+  if (l.half_open >= limit) {
+    // A cookie cannot honour a reopened TIME_WAIT's `min_iss`; as on Linux it is sent all
+    // the same (the old incarnation is gone, and RFC 6191 leans on timestamps, which PAWS
+    // checks, more than on the ISS).
+    send_syn_cookie(listener, tuple, seg);
     return;
   }
   Seq iss = isn(tuple);
@@ -155,6 +166,63 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
   ++l.half_open;
   const ConnId id = add_connection(std::move(child), -1, listener);
   after_event(id);
+}
+
+// RFC 4987 §3.6: the SYN,ACK's ISS is a cookie of the 4-tuple, the SYN's sequence number,
+// the time and the peer's MSS; no TCB is made, so a flood of SYNs costs no memory.
+void Stack::Impl::send_syn_cookie(SocketId listener, const FourTuple& tuple,
+                                  const tcp::Segment& syn) {
+  SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
+  const std::uint8_t mss_index = tcp::syn_cookie_mss_index(syn.options.mss.value_or(536));
+  const Seq cookie =
+      tcp::syn_cookie_encode(cookie_key, tuple, syn.seq, tcp::syn_cookie_counter(now), mss_index);
+  const tcp::OutSegment out = tcp::Connection::cookie_syn_ack(ls.tcp, tuple, cookie, syn, now);
+  ls.listener->last_cookie_sent = now;
+  ++counters.tcp.syncookies_sent;
+  ++counters.tcp.out_segs;
+  send_tcp(tuple, out, nullptr);
+}
+
+// An ACK in LISTEN that may complete a handshake answered with a cookie: SEG.ACK - 1 must
+// be a cookie made for this 4-tuple and SEG.SEQ - 1 within the last two counters.
+bool Stack::Impl::cookie_ack_input(SocketId listener, const FourTuple& tuple,
+                                   const tcp::Segment& ack) {
+  SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
+  Listener& l = *ls.listener;
+  // Like Linux's tcp_synq_no_recent_overflow: with no cookie sent lately no ACK can carry
+  // a good one, and checking would only give a blind guesser its one-in-2^22 chance.
+  if (!ls.tcp.syn_cookies || !l.last_cookie_sent ||
+      now - *l.last_cookie_sent > tcp::kCookieValidity) {
+    return false;
+  }
+  const auto mss_index = tcp::syn_cookie_check(cookie_key, tuple, ack.seq - 1, ack.ack - 1,
+                                               tcp::syn_cookie_counter(now));
+  if (!mss_index) {
+    ++counters.tcp.syncookies_failed;
+    return false;
+  }
+  // The options in the TSecr are only read when the SYN,ACK could have carried timestamps.
+  tcp::CookieOptions options;
+  if (ls.tcp.timestamps && ack.options.timestamps) {
+    options = tcp::syn_cookie_options(ack.options.timestamps->tsecr);
+  }
+  ++counters.tcp.syncookies_validated;
+  if (l.accept_queue.size() >= static_cast<std::size_t>(l.backlog)) {
+    // As for a child's final ACK: dropped, and the peer's next segment (a retransmission,
+    // or data, each with the same ACK) tries again while the cookie is young.
+    ++counters.tcp.listen_overflows;
+    return true;
+  }
+  auto conn = tcp::Connection::from_cookie(ctx, ls.tcp, tuple, ack,
+                                           tcp::kCookieMssTable[*mss_index], options, now);
+  const ConnId id = add_connection(std::move(conn), -1, listener);
+  ConnSlot& slot = conns[id];
+  // Straight to the accept queue: it never was half-open.
+  slot.in_accept_queue = true;
+  l.accept_queue.push_back(id);
+  slot.conn->on_segment(ack, now);  // the ACK's text and FIN, if it has any
+  after_event(id);
+  return true;
 }
 
 }  // namespace synack

@@ -63,6 +63,9 @@ struct Config {
   // while keeping a blind attacker's reflected traffic to a trickle. Zero: no limit.
   std::uint32_t challenge_ack_limit = 10;
   Duration challenge_ack_window = seconds(1);
+  // RFC 4987 SYN cookies (Linux's tcp_syncookies = 1): a listener whose half-open queue
+  // is full answers a SYN with a cookie instead of dropping it. Read from the listener.
+  bool syn_cookies = true;
 };
 
 // RFC 7323 §2.3: the shift that lets `buffer` bytes be advertised in 16 bits (at most 14).

@@ -61,7 +61,7 @@ Connection::Connection(Context& ctx, const Config& config, const FourTuple& tupl
       last_received_(now) {
   // A per-connection start for the timestamp clock, so tsval reveals neither uptime nor
   // other connections (RFC 7323 §5.4); derived from the ISS, itself a keyed hash.
-  ts_offset_ = iss.raw() * 0x9e3779b1u;
+  ts_offset_ = ts_offset_for(iss);
   rcv_wscale_ = offered_shift(config);
   ++ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
 }
@@ -107,6 +107,83 @@ Connection Connection::passive_open(Context& ctx, const Config& config, const Fo
   c.max_snd_wnd_ = c.snd_wnd_;
   c.snd_wl1_ = syn.seq;
   c.set_state(State::SynReceived, "SYN received", now);
+  return c;
+}
+
+namespace {
+
+// What a cookie keeps of the SYN's options: only with timestamps, whose low bits carry it.
+std::optional<CookieOptions> cookie_options_of(const Config& config, const Segment& syn) {
+  if (!config.timestamps || !syn.options.timestamps) return std::nullopt;
+  CookieOptions o;
+  if (config.window_scaling) o.window_scale = syn.options.window_scale;
+  o.sack_permitted = config.sack && syn.options.sack_permitted;
+  return o;
+}
+
+// The window a SYN,ACK offers: the receive buffer, unscaled (RFC 7323 §2.2).
+std::uint16_t syn_ack_window(const Config& config) {
+  return static_cast<std::uint16_t>(std::min<std::size_t>(config.receive_buffer, 0xffff));
+}
+
+}  // namespace
+
+OutSegment Connection::cookie_syn_ack(const Config& config, const FourTuple& tuple, Seq cookie,
+                                      const Segment& syn, Instant now) {
+  // What next_syn() sends for a passive open, with what the cookie carries instead of
+  // what a TCB would remember.
+  OutSegment out;
+  auto& h = out.header;
+  h.src_port = tuple.local.port;
+  h.dst_port = tuple.remote.port;
+  h.seq = cookie.raw();
+  h.ack = (syn.seq + 1).raw();
+  h.flags = TcpFlags::syn | TcpFlags::ack;
+  h.window = syn_ack_window(config);
+  h.options.mss = config.mss;
+  if (const auto carried = cookie_options_of(config, syn)) {
+    if (carried->window_scale) h.options.window_scale = offered_shift(config);
+    h.options.sack_permitted = carried->sack_permitted;
+    h.options.timestamps = wire::TcpTimestamps{syn_cookie_tsval(ts_clock(cookie, now), *carried),
+                                               syn.options.timestamps->tsval};
+  }
+  out.cause = "SYN received: SYN cookie";
+  return out;
+}
+
+Connection Connection::from_cookie(Context& ctx, const Config& config, const FourTuple& tuple,
+                                   const Segment& ack, std::uint16_t peer_mss,
+                                   const CookieOptions& options, Instant now) {
+  const Seq iss = ack.ack - 1;
+  Connection c(ctx, config, tuple, iss, now);
+  c.passive_ = true;
+  ++ctx.counters.tcp.passive_opens;
+  // The SYN as the cookie remembers it: its sequence number, the MSS rounded down to the
+  // table's, and, with timestamps, window scale and SACK-permitted from our TSval.
+  Segment syn;
+  syn.seq = ack.seq - 1;
+  syn.flags = TcpFlags::syn;
+  syn.options.mss = peer_mss;
+  if (config.timestamps && ack.options.timestamps) {
+    syn.options.window_scale = options.window_scale;
+    syn.options.sack_permitted = options.sack_permitted;
+    syn.options.timestamps = wire::TcpTimestamps{ack.options.timestamps->tsval, 0};
+  }
+  c.irs_ = syn.seq;
+  c.rcv_nxt_ = ack.seq;
+  c.take_peer_syn_options(syn, now);
+  // As if our SYN,ACK had gone out from this connection (note_sent) and been acknowledged.
+  c.last_ack_sent_ = c.rcv_nxt_;
+  c.rcv_adv_ = c.rcv_nxt_ + std::uint32_t{syn_ack_window(config)};
+  c.snd_una_ = iss + 1;
+  c.snd_nxt_ = iss + 1;
+  c.snd_max_ = iss + 1;
+  // 3.10.7.4 fifth, SYN-RECEIVED: the ACK of our SYN sets the window, scaled now.
+  c.snd_wnd_ = static_cast<std::uint32_t>(ack.window) << c.snd_wscale_;
+  c.max_snd_wnd_ = c.snd_wnd_;
+  c.snd_wl1_ = ack.seq;
+  c.snd_wl2_ = ack.ack;
+  c.set_state(State::Established, "ACK of SYN cookie", now);
   return c;
 }
 

@@ -29,6 +29,7 @@
 #include "tcp/scoreboard.hpp"
 #include "tcp/segment.hpp"
 #include "tcp/state.hpp"
+#include "tcp/syn_cookie.hpp"
 #include "trace/trace.hpp"
 
 namespace synack::tcp {
@@ -60,6 +61,19 @@ class Connection {
   // LISTEN -> SYN_RECEIVED: a listener's child for an arriving SYN (3.10.7.2 third).
   static Connection passive_open(Context& ctx, const Config& config, const FourTuple& tuple,
                                  Seq iss, const Segment& syn, Instant now);
+  // LISTEN, half-open queue full (RFC 4987 SYN cookies): the SYN,ACK for `syn` with the
+  // cookie as its ISS, made without a TCB. What the cookie cannot hold (window scale,
+  // SACK-permitted) rides in our TSval when the SYN offers timestamps, and is otherwise
+  // not offered.
+  static OutSegment cookie_syn_ack(const Config& config, const FourTuple& tuple, Seq cookie,
+                                   const Segment& syn, Instant now);
+  // LISTEN -> ESTABLISHED: the connection a valid cookie stands for, from the ACK that
+  // returned it (SEG.ACK - 1 the cookie, our ISS; SEG.SEQ - 1 the IRS), with the peer's MSS
+  // from the cookie and its options from the ACK's TSecr. The ACK itself (its window and
+  // timestamp) is taken as the handshake's last; its text, if any, is for on_segment().
+  static Connection from_cookie(Context& ctx, const Config& config, const FourTuple& tuple,
+                                const Segment& ack, std::uint16_t peer_mss,
+                                const CookieOptions& options, Instant now);
 
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
@@ -169,6 +183,13 @@ class Connection {
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
   // RFC 7323 §3: our timestamp clock, 1 ms per tick (as Linux).
   std::uint32_t ts_now(Instant now) const;
+  // A per-connection start for that clock, from the ISS (RFC 7323 §5.4), and the clock a
+  // connection with that ISS will have: what a cookie's SYN,ACK, sent before there is a
+  // connection, reads as ts_now().
+  static std::uint32_t ts_offset_for(Seq iss) { return iss.raw() * 0x9e3779b1u; }
+  static std::uint32_t ts_clock(Seq iss, Instant now) {
+    return static_cast<std::uint32_t>(to_nanos(now) / 1'000'000) + ts_offset_for(iss);
+  }
 
   // timers.cpp: giving up (RFC 9293 §3.8.3 R2, or the user timeout)
   bool user_timeout_applies() const;
