@@ -141,13 +141,15 @@ struct Stack::Impl final : link::FrameSink {
 
   // tcp_input.cpp
   void tcp_input(const wire::Ipv4View& ip);
-  // min_iss: a TIME_WAIT 4-tuple reopened must start past the old sequence space.
-  void listen_input(SocketId listener, const FourTuple& tuple, const tcp::Segment& seg,
-                    std::optional<tcp::Seq> min_iss = std::nullopt);
-  // RFC 4987 SYN cookies: the SYN,ACK that stores nothing, and the ACK that may return one
-  // (true when it did, or was a good cookie dropped for a full accept queue).
+  // min_iss: a TIME_WAIT 4-tuple reopened must start past the old sequence space. Returns
+  // why the segment was dropped, or "" when it was taken (or answered).
+  std::string_view listen_input(SocketId listener, const FourTuple& tuple, const tcp::Segment& seg,
+                                std::optional<tcp::Seq> min_iss = std::nullopt);
+  // RFC 4987 SYN cookies: the SYN,ACK that stores nothing, and the ACK that may return one:
+  // nullopt when it carries no good cookie, else as listen_input.
   void send_syn_cookie(SocketId listener, const FourTuple& tuple, const tcp::Segment& syn);
-  bool cookie_ack_input(SocketId listener, const FourTuple& tuple, const tcp::Segment& ack);
+  std::optional<std::string_view> cookie_ack_input(SocketId listener, const FourTuple& tuple,
+                                                   const tcp::Segment& ack);
   void send_reset_for(const FourTuple& tuple, const tcp::Segment& seg, std::string_view cause);
   void send_tcp(const FourTuple& tuple, const tcp::OutSegment& out, const ByteRing* payload);
 

@@ -78,7 +78,9 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
       const Seq old_snd_nxt = c.snd_nxt();
       c.abort(now);  // TIME_WAIT: closes quietly, sends nothing
       after_event(id);
-      listen_input(listeners.at(tuple.local.port), tuple, seg, old_snd_nxt + 65536 + 2);
+      const std::string_view why =
+          listen_input(listeners.at(tuple.local.port), tuple, seg, old_snd_nxt + 65536 + 2);
+      if (!why.empty()) drop(ip.packet(), "tcp", why);
       return;
     }
     if (slot.listener >= 0 && c.state() == tcp::State::SynReceived && seg.has(TcpFlags::ack) &&
@@ -103,7 +105,9 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
 
   // A listener sees only what no connection claims [RFC9293 MUST-41].
   if (auto it = listeners.find(tuple.local.port); it != listeners.end()) {
-    listen_input(it->second, tuple, seg);
+    if (const std::string_view why = listen_input(it->second, tuple, seg); !why.empty()) {
+      drop(ip.packet(), "tcp", why);
+    }
     return;
   }
 
@@ -113,26 +117,29 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
 }
 
 // RFC 9293 §3.10.7.2, LISTEN.
-void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const tcp::Segment& seg,
-                               std::optional<tcp::Seq> min_iss) {
+std::string_view Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple,
+                                           const tcp::Segment& seg,
+                                           std::optional<tcp::Seq> min_iss) {
   // first: an RST is ignored.
   if (seg.has(TcpFlags::rst)) {
     ++counters.tcp.rst_ignored;
-    return;
+    return "RST in LISTEN";
   }
   // second: an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>, unless it is the last of a
   // handshake whose SYN was answered with a cookie.
   if (seg.has(TcpFlags::ack)) {
-    if (!seg.has(TcpFlags::syn) && cookie_ack_input(listener, tuple, seg)) return;
+    if (!seg.has(TcpFlags::syn)) {
+      if (const auto cookie = cookie_ack_input(listener, tuple, seg)) return *cookie;
+    }
     ++counters.tcp.bad_ack;
     send_reset_for(tuple, seg, "ACK in LISTEN: RST");
-    return;
+    return "";
   }
   // fourth (taken first, as it only drops): a segment with neither SYN nor ACK has no
   // business here: every segment but the opening SYN must carry an ACK.
   if (!seg.has(TcpFlags::syn)) {
     ++counters.tcp.no_ack_flag;
-    return;
+    return "neither SYN nor ACK in LISTEN";
   }
   // third: a SYN makes a child in SYN_RECEIVED, if both queues have room. A SYN that
   // finds the accept queue full is dropped (the client retries), as on Linux; one that
@@ -143,22 +150,22 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
   // (net.inet.tcp.drop_synfin), drop it and count it.
   if (seg.has(TcpFlags::fin)) {
     ++counters.tcp.bad_flags;
-    return;
+    return "SYN+FIN";
   }
-  if (syn_over_limits()) return;
+  if (syn_over_limits()) return "SYN at the socket or memory limit";
   SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
   Listener& l = *ls.listener;
   const auto limit = static_cast<std::size_t>(l.backlog);
   if (l.accept_queue.size() >= limit || (l.half_open >= limit && !ls.tcp.syn_cookies)) {
     ++counters.tcp.syn_dropped;
-    return;
+    return l.accept_queue.size() >= limit ? "SYN: accept queue full" : "SYN: half-open queue full";
   }
   if (l.half_open >= limit) {
     // A cookie cannot honour a reopened TIME_WAIT's `min_iss`; as on Linux it is sent all
     // the same (the old incarnation is gone, and RFC 6191 leans on timestamps, which PAWS
     // checks, more than on the ISS).
     send_syn_cookie(listener, tuple, seg);
-    return;
+    return "";
   }
   Seq iss = isn(tuple);
   if (min_iss && before(iss, *min_iss)) iss = *min_iss;
@@ -166,6 +173,7 @@ void Stack::Impl::listen_input(SocketId listener, const FourTuple& tuple, const 
   ++l.half_open;
   const ConnId id = add_connection(std::move(child), -1, listener);
   after_event(id);
+  return "";
 }
 
 // RFC 4987 §3.6: the SYN,ACK's ISS is a cookie of the 4-tuple, the SYN's sequence number,
@@ -185,21 +193,22 @@ void Stack::Impl::send_syn_cookie(SocketId listener, const FourTuple& tuple,
 
 // An ACK in LISTEN that may complete a handshake answered with a cookie: SEG.ACK - 1 must
 // be a cookie made for this 4-tuple and SEG.SEQ - 1 within the last two counters.
-bool Stack::Impl::cookie_ack_input(SocketId listener, const FourTuple& tuple,
-                                   const tcp::Segment& ack) {
+std::optional<std::string_view> Stack::Impl::cookie_ack_input(SocketId listener,
+                                                              const FourTuple& tuple,
+                                                              const tcp::Segment& ack) {
   SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
   Listener& l = *ls.listener;
   // Like Linux's tcp_synq_no_recent_overflow: with no cookie sent lately no ACK can carry
   // a good one, and checking would only give a blind guesser its one-in-2^22 chance.
   if (!ls.tcp.syn_cookies || !l.last_cookie_sent ||
       now - *l.last_cookie_sent > tcp::kCookieValidity) {
-    return false;
+    return std::nullopt;
   }
   const auto mss_index = tcp::syn_cookie_check(cookie_key, tuple, ack.seq - 1, ack.ack - 1,
                                                tcp::syn_cookie_counter(now));
   if (!mss_index) {
     ++counters.tcp.syncookies_failed;
-    return false;
+    return std::nullopt;
   }
   // The options in the TSecr are only read when the SYN,ACK could have carried timestamps.
   tcp::CookieOptions options;
@@ -211,7 +220,7 @@ bool Stack::Impl::cookie_ack_input(SocketId listener, const FourTuple& tuple,
     // As for a child's final ACK: dropped, and the peer's next segment (a retransmission,
     // or data, each with the same ACK) tries again while the cookie is young.
     ++counters.tcp.listen_overflows;
-    return true;
+    return "good SYN cookie: accept queue full";
   }
   auto conn = tcp::Connection::from_cookie(ctx, ls.tcp, tuple, ack,
                                            tcp::kCookieMssTable[*mss_index], options, now);
@@ -222,7 +231,7 @@ bool Stack::Impl::cookie_ack_input(SocketId listener, const FourTuple& tuple,
   l.accept_queue.push_back(id);
   slot.conn->on_segment(ack, now);  // the ACK's text and FIN, if it has any
   after_event(id);
-  return true;
+  return "";
 }
 
 }  // namespace synack

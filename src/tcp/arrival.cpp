@@ -12,7 +12,7 @@ Segment Segment::from(const wire::TcpView& view) {
 }
 
 std::uint32_t Connection::ts_now(Instant now) const {
-  return static_cast<std::uint32_t>(to_nanos(now) / 1'000'000) + ts_offset_;
+  return ts_clock(ts_offset_, now);
 }
 
 void Connection::take_peer_syn_options(const Segment& seg, Instant /*now*/) {
@@ -160,6 +160,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
   // 3.10.7.4 fifth: check the ACK field. A segment without ACK is dropped.
   if (!seg.has(TcpFlags::ack)) {
     ++ctx_->counters.tcp.no_ack_flag;
+    drop_reason_ = "no ACK flag";
     return;
   }
   if (!on_ack(seg, now)) return;

@@ -144,8 +144,9 @@ OutSegment Connection::cookie_syn_ack(const Config& config, const FourTuple& tup
   if (const auto carried = cookie_options_of(config, syn)) {
     if (carried->window_scale) h.options.window_scale = offered_shift(config);
     h.options.sack_permitted = carried->sack_permitted;
-    h.options.timestamps = wire::TcpTimestamps{syn_cookie_tsval(ts_clock(cookie, now), *carried),
-                                               syn.options.timestamps->tsval};
+    h.options.timestamps =
+        wire::TcpTimestamps{syn_cookie_tsval(ts_clock(ts_offset_for(cookie), now), *carried),
+                            syn.options.timestamps->tsval};
   }
   out.cause = "SYN received: SYN cookie";
   return out;

@@ -183,12 +183,12 @@ class Connection {
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
   // RFC 7323 §3: our timestamp clock, 1 ms per tick (as Linux).
   std::uint32_t ts_now(Instant now) const;
-  // A per-connection start for that clock, from the ISS (RFC 7323 §5.4), and the clock a
-  // connection with that ISS will have: what a cookie's SYN,ACK, sent before there is a
-  // connection, reads as ts_now().
+  // A per-connection start for that clock, from the ISS (RFC 7323 §5.4), and the clock
+  // with a given start: a cookie's SYN,ACK, sent before there is a connection, reads it as
+  // the connection's ts_now() will.
   static std::uint32_t ts_offset_for(Seq iss) { return iss.raw() * 0x9e3779b1u; }
-  static std::uint32_t ts_clock(Seq iss, Instant now) {
-    return static_cast<std::uint32_t>(to_nanos(now) / 1'000'000) + ts_offset_for(iss);
+  static std::uint32_t ts_clock(std::uint32_t offset, Instant now) {
+    return static_cast<std::uint32_t>(to_nanos(now) / 1'000'000) + offset;
   }
 
   // timers.cpp: giving up (RFC 9293 §3.8.3 R2, or the user timeout)

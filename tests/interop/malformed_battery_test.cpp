@@ -64,11 +64,11 @@ const Expected kCases[] = {
     {"source_unspecified", "none", "drop(ip: bad source address)", "ip.in_bad_source"},
     // LISTEN (RFC 9293 §3.10.7.2): an RST is ignored first; a segment without SYN or ACK is
     // dropped; SYN+FIN is dropped as Linux does; URG on a SYN changes nothing.
-    {"listen_syn_fin", "none", "silent", "tcp.bad_flags"},
-    {"listen_syn_rst", "none", "silent", "tcp.rst_ignored"},
-    {"listen_no_flags", "none", "silent", "tcp.no_ack_flag"},
-    {"listen_all_flags", "none", "silent", "tcp.rst_ignored"},
-    {"listen_xmas_fin_psh_urg", "none", "silent", "tcp.no_ack_flag"},
+    {"listen_syn_fin", "none", "drop(tcp: SYN+FIN)", "tcp.bad_flags"},
+    {"listen_syn_rst", "none", "drop(tcp: RST in LISTEN)", "tcp.rst_ignored"},
+    {"listen_no_flags", "none", "drop(tcp: neither SYN nor ACK in LISTEN)", "tcp.no_ack_flag"},
+    {"listen_all_flags", "none", "drop(tcp: RST in LISTEN)", "tcp.rst_ignored"},
+    {"listen_xmas_fin_psh_urg", "none", "drop(tcp: neither SYN nor ACK in LISTEN)", "tcp.no_ack_flag"},
     {"listen_syn_urgent", "SYN,ACK", "state(SYN_RECEIVED) out(SYN received)", "tcp.passive_opens"},
     // ESTABLISHED (RFC 9293 §3.10.7.4): the RST check comes before the SYN check, so an
     // RST at RCV.NXT resets whatever else is set; in the window, RST or SYN get a challenge
@@ -81,9 +81,9 @@ const Expected kCases[] = {
     {"estab_syn_rst_in_window", "ACK", "out(challenge ACK: RST)", "tcp.challenge_acks"},
     {"estab_syn_rst_exact", "none", "state(CLOSED)", "tcp.estab_resets"},
     {"estab_rst_in_window", "ACK", "out(challenge ACK: RST)", "tcp.challenge_acks"},
-    {"estab_no_flags", "none", "silent", "tcp.no_ack_flag"},
+    {"estab_no_flags", "none", "drop(tcp: no ACK flag)", "tcp.no_ack_flag"},
     {"estab_all_flags", "none", "state(CLOSED)", "tcp.estab_resets"},
-    {"estab_xmas_fin_psh_urg", "none", "silent", "tcp.no_ack_flag"},
+    {"estab_xmas_fin_psh_urg", "none", "drop(tcp: no ACK flag)", "tcp.no_ack_flag"},
     {"estab_ack_too_new", "ACK", "out(challenge ACK: unsent data acked)", "tcp.challenge_acks"},
     {"estab_urgent", "ACK", "out(delayed ack)", ""},
     {"estab_ttl_0", "ACK", "out(delayed ack)", ""},
