@@ -15,6 +15,7 @@
 #include "link/capture.hpp"
 #include "link/sim/network.hpp"
 #include "link/sim/node.hpp"
+#include "sim_api_ops.hpp"
 #include "synack/stack.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
@@ -22,6 +23,7 @@
 #include "wire/udp.hpp"
 
 using namespace synack;
+using namespace synack::fuzz;
 namespace fs = std::filesystem;
 
 namespace {
@@ -217,24 +219,7 @@ int main(int argc, char** argv) {
   write(root / "stack_packets", "echo", one);
 
   // sim_api: the classic flow, UDP, and an injected segment.
-  enum : std::uint8_t {
-    kTcpSocket,
-    kUdpSocket,
-    kBind,
-    kListen,
-    kAccept,
-    kConnect,
-    kRead,
-    kWrite,
-    kShutdown,
-    kClose,
-    kSetsockopt,
-    kSendTo,
-    kReceiveFrom,
-    kObserve,
-    kRun,
-    kInject
-  };
+
   Script classic;
   classic.step(kTcpSocket, 1, 0, 0);
   classic.step(kBind, 1, 0, 1);  // port 80

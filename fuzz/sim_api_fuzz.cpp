@@ -15,11 +15,13 @@
 #include "fuzz_check.hpp"
 #include "packet_link.hpp"
 #include "sim/world.hpp"
+#include "sim_api_ops.hpp"
 #include "stack/counters.hpp"
 #include "synack/stack.hpp"
 #include "tcp/state.hpp"
 
 using namespace synack;
+using namespace synack::fuzz;
 
 namespace {
 
@@ -28,26 +30,6 @@ constexpr std::size_t kMaxSockets = 12;
 constexpr std::array<std::uint16_t, 4> kPorts = {0, 80, 81, 5000};
 constexpr std::array<Ipv4Address, 3> kAddresses = {
     Ipv4Address(198, 18, 0, 1), Ipv4Address(198, 18, 0, 2), Ipv4Address(198, 18, 0, 3)};
-
-enum Op : std::uint8_t {
-  kTcpSocket,
-  kUdpSocket,
-  kBind,
-  kListen,
-  kAccept,
-  kConnect,
-  kRead,
-  kWrite,
-  kShutdown,
-  kClose,
-  kSetsockopt,
-  kSendTo,
-  kReceiveFrom,
-  kObserve,
-  kRun,
-  kInject,
-  kOpCount
-};
 
 struct Side {
   sim::Host* host = nullptr;
