@@ -93,7 +93,6 @@ FragmentOutcome Reassembler::add(const wire::Ipv4View& fragment, Instant now) {
 
   // Checks on the fragment alone.
   if (more && (data.empty() || data.size() % 8 != 0)) return FragmentOutcome::bad_length;
-  if (key.protocol == wire::kTcp && start == 8) return FragmentOutcome::tiny_tcp_offset;
   if (key.protocol == wire::kTcp && start == 0 && more && data.size() < kTcpMinFirstFragment) {
     return FragmentOutcome::tiny_tcp_first;
   }
@@ -109,7 +108,11 @@ FragmentOutcome Reassembler::add(const wire::Ipv4View& fragment, Instant now) {
       data.size() + kFragmentOverhead + (start == 0 ? fragment.header_length() : 0);
   const bool over_memory =
       bytes_held_ + cost > limits_.max_bytes || (budget_ && !budget_->admits(cost));
+  // RFC 1858 §3.2: TCP at offset 8 could only rewrite a first fragment's flags. Checked
+  // after the overlap below when a datagram is held: rewriting what is held drops it all.
+  const bool tiny_offset = key.protocol == wire::kTcp && start == 8;
   if (it == partials_.end()) {
+    if (tiny_offset) return FragmentOutcome::tiny_tcp_offset;
     if (partials_.size() >= limits_.max_datagrams) return FragmentOutcome::too_many_datagrams;
     if (over_memory) return FragmentOutcome::no_memory;
     it = partials_.emplace(key, Partial{}).first;
@@ -136,6 +139,7 @@ FragmentOutcome Reassembler::add(const wire::Ipv4View& fragment, Instant now) {
     remove(it);
     return FragmentOutcome::overlap;
   }
+  if (tiny_offset) return FragmentOutcome::tiny_tcp_offset;
   if (data.empty() && p.end) {
     // An empty last fragment again, at the end already known: nothing new.
     return FragmentOutcome::duplicate;

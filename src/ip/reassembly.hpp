@@ -17,9 +17,10 @@
 //   make two receivers (a firewall and a host) see different datagrams. An exact copy of a
 //   fragment held (same offset, same bytes) is a duplicate: dropped, the datagram kept.
 // - Tiny fragments (RFC 1858 §3.2, RFC 3128 §4): a TCP fragment at offset 8 bytes (FO=1) is
-//   dropped, and so is a first TCP fragment with more to come that holds fewer than 16
-//   octets of TCP header (tmin: the flags are in octet 13, and a fragment that is not the
-//   last carries a multiple of 8 octets). Either could hide the flags from a packet filter.
+//   dropped (the whole datagram with it if it overlaps what is held), and so is a first TCP
+//   fragment with more to come that holds fewer than 16 octets of TCP header (tmin: the flags are
+//   in octet 13, and a fragment that is not the last carries a multiple of 8 octets). Either could
+//   hide the flags from a packet filter.
 // - A fragment with more to come whose payload is empty or not a multiple of 8 octets
 //   (RFC 791 §3.2: "fragments except the last must be a multiple of 8 octets"), as FreeBSD.
 // - A datagram that would exceed 65535 octets (the "ping of death"), or whose fragments

@@ -186,6 +186,16 @@ TEST_F(ReassemblyTest, TinyTcpFragmentsAreDroppedPerRfc1858) {
   // 16 octets first, the rest from 16 on: reassembled.
   EXPECT_EQ(add({.offset = 0, .length = 16, .more = true, .protocol = wire::kTcp}), O::held);
   EXPECT_EQ(add({.offset = 16, .length = 8, .protocol = wire::kTcp}), O::complete);
+  // At offset 8 over a first fragment held, it is an overlap: the datagram goes.
+  EXPECT_EQ(add({.offset = 0, .length = 16, .more = true, .protocol = wire::kTcp}), O::held);
+  EXPECT_EQ(add({.offset = 8, .length = 16, .protocol = wire::kTcp}), O::overlap);
+  EXPECT_EQ(r.datagrams_held(), 0u);
+  // Past a held part elsewhere, it is still tiny, and the datagram stays.
+  EXPECT_EQ(add({.offset = 24, .length = 8, .protocol = wire::kTcp}), O::held);
+  EXPECT_EQ(add({.offset = 8, .length = 8, .more = true, .protocol = wire::kTcp}),
+            O::tiny_tcp_offset);
+  EXPECT_EQ(r.datagrams_held(), 1u);
+  EXPECT_EQ(add({.offset = 0, .length = 24, .more = true, .protocol = wire::kTcp}), O::complete);
   // Other protocols may be cut where they like.
   EXPECT_EQ(add({.offset = 0, .length = 8, .more = true, .protocol = wire::kUdp}), O::held);
   EXPECT_EQ(add({.offset = 8, .length = 8, .protocol = wire::kUdp}), O::complete);
