@@ -126,6 +126,9 @@ std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& e
 
   StackConfig stack_config;
   stack_config.address = *address;
+  // The device's subnet: the kernel side's prefix if we set it, else `netns up`'s /24.
+  stack_config.prefix_length = static_cast<std::uint8_t>(
+      config.host ? config.host->prefix : link::InterfaceAddress{}.prefix);
   std::random_device random;
   for (auto& word : stack_config.secret) {
     word = (std::uint64_t{random()} << 32) | random();

@@ -39,6 +39,10 @@ struct Counters;
 
 struct StackConfig {
   Ipv4Address address;
+  // The length of the subnet's prefix (198.18.0.2/24: 24), for its directed broadcast
+  // (198.18.0.255) and network (198.18.0.0) addresses, which no peer may use as its source
+  // (RFC 1122 §3.2.1.3): such datagrams are dropped. 31 (RFC 3021) and 32 have neither.
+  std::uint8_t prefix_length = 24;
   // The secret behind ISNs (RFC 6528) and ephemeral ports (RFC 6056). Give each stack a
   // random one; the simulator derives it from its seed.
   std::uint64_t secret[2] = {0x736e6b6163737973ull, 0x2d6b63616e797321ull};

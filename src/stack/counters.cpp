@@ -19,8 +19,13 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(ip, in_bad_checksum);
   SYNACK_COUNTER(ip, in_addr_errors);
   SYNACK_COUNTER(ip, in_unknown_protos);
-  SYNACK_COUNTER(ip, in_fragments);
   SYNACK_COUNTER(ip, in_bad_source);
+  SYNACK_COUNTER(ip, reasm_reqds);
+  SYNACK_COUNTER(ip, reasm_oks);
+  SYNACK_COUNTER(ip, reasm_fails);
+  SYNACK_COUNTER(ip, reasm_timeouts);
+  SYNACK_COUNTER(ip, reasm_overlaps);
+  SYNACK_COUNTER(ip, reasm_duplicates);
   SYNACK_COUNTER(tcp, active_opens);
   SYNACK_COUNTER(tcp, passive_opens);
   SYNACK_COUNTER(tcp, attempt_fails);
@@ -76,6 +81,8 @@ std::string to_text(const Counters& c) {
   SYNACK_COUNTER(icmp, in_echos);
   SYNACK_COUNTER(icmp, out_echo_reps);
   SYNACK_COUNTER(icmp, out_dest_unreachs);
+  SYNACK_COUNTER(icmp, out_time_excds);
+  SYNACK_COUNTER(icmp, out_parm_probs);
   SYNACK_COUNTER(icmp, in_dest_unreachs);
 #undef SYNACK_COUNTER
   for (std::size_t s = 0; s < tcp::kStateCount; ++s) {

@@ -14,12 +14,18 @@ struct IpCounters {
   std::uint64_t in_receives = 0;  // frames handed up by the link
   std::uint64_t in_delivers = 0;  // handed to TCP, UDP or ICMP
   std::uint64_t out_requests = 0;
-  std::uint64_t in_hdr_errors = 0;  // truncated, bad version, IHL or total length
+  std::uint64_t in_hdr_errors = 0;  // truncated, bad version, IHL, total length or IP option
   std::uint64_t in_bad_checksum = 0;
   std::uint64_t in_addr_errors = 0;  // not for our address
   std::uint64_t in_unknown_protos = 0;
-  std::uint64_t in_fragments = 0;   // dropped: no reassembly
-  std::uint64_t in_bad_source = 0;  // broadcast, multicast or our own address as source
+  std::uint64_t in_bad_source = 0;  // broadcast (ours too), multicast or our own address as source
+  // Reassembly (RFC 791 §3.2; Linux's ReasmReqds, ReasmOKs, ReasmFails).
+  std::uint64_t reasm_reqds = 0;       // fragments received
+  std::uint64_t reasm_oks = 0;         // datagrams reassembled
+  std::uint64_t reasm_fails = 0;       // fragments refused and datagrams given up, any reason
+  std::uint64_t reasm_timeouts = 0;    // of those, partial datagrams whose time ran out
+  std::uint64_t reasm_overlaps = 0;    // of those, datagrams dropped for overlapping fragments
+  std::uint64_t reasm_duplicates = 0;  // exact copies of a fragment held, dropped (not a fail)
 };
 
 struct TcpCounters {
@@ -90,6 +96,8 @@ struct IcmpCounters {
   std::uint64_t in_echos = 0;
   std::uint64_t out_echo_reps = 0;
   std::uint64_t out_dest_unreachs = 0;
+  std::uint64_t out_time_excds = 0;  // reassembly time exceeded (RFC 1122 §3.3.2)
+  std::uint64_t out_parm_probs = 0;  // bad IP options (RFC 1122 §3.2.2.5)
   std::uint64_t in_dest_unreachs = 0;
 };
 

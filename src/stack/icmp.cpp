@@ -1,5 +1,6 @@
 // ICMP (RFC 792): echo requests answered; destination unreachable sent for closed UDP
-// ports (port) and for transports we do not have (protocol); a port unreachable received
+// ports (port) and for transports we do not have (protocol), parameter problem for broken IP
+// options, time exceeded for a datagram not reassembled in time; a port unreachable received
 // is delivered as connection_refused to a connected UDP socket (RFC 1122 §4.1.3.3).
 #include <algorithm>
 
@@ -23,6 +24,25 @@ void Stack::Impl::send_destination_unreachable(const wire::Ipv4View& ip, std::ui
   ++counters.icmp.out_dest_unreachs;
   send_ip(ip.src(), wire::kIcmp, len,
           code == wire::kIcmpPortUnreachable ? "port unreachable" : "protocol unreachable");
+}
+
+void Stack::Impl::send_parameter_problem(const wire::Ipv4View& ip, std::uint8_t pointer) {
+  const std::size_t len = wire::write_icmp_parameter_problem(
+      wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), pointer, ip.packet());
+  if (len == 0) return;
+  ++counters.icmp.out_parm_probs;
+  send_ip(ip.src(), wire::kIcmp, len, "parameter problem");
+}
+
+bool Stack::Impl::may_send_icmp_error_about(const wire::Ipv4View& ip) {
+  if (ip.fragment_offset() != 0) return false;
+  if (ip.protocol() != wire::kIcmp) return true;
+  // Only a query (echo, timestamp ...) may be answered with an error; an unknown type
+  // might be an error too, and a message too short to say gets nothing either.
+  if (ip.payload().empty()) return false;
+  const std::uint8_t type = ip.payload()[0];
+  return type == wire::kIcmpEchoRequest || type == wire::kIcmpEchoReply || type == 13 ||
+         type == 14;  // timestamp request and reply
 }
 
 void Stack::Impl::icmp_input(const wire::Ipv4View& ip) {

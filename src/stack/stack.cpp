@@ -114,7 +114,10 @@ void Stack::set_trace(trace::Sink* sink) {
 
 std::optional<Instant> Stack::next_deadline() const {
   if (!impl_->dirty.empty()) return impl_->now;  // output waits: poll again at once
-  return impl_->wheel.next_deadline();
+  const auto timers = impl_->wheel.next_deadline();
+  const auto fragments = impl_->reasm.next_deadline();
+  if (timers && fragments) return std::min(*timers, *fragments);
+  return timers ? timers : fragments;
 }
 
 void Stack::poll(Instant now) {
@@ -125,6 +128,7 @@ void Stack::poll(Instant now) {
     if (s.link.receive(s.now, s, 64) == 0) break;
   }
   s.wheel.advance(s.now, [&](TimerId id, std::uint64_t tag) { s.on_timer(id, tag); });
+  s.expire_fragments();
   // Output the application's calls asked for.
   while (!s.dirty.empty()) {
     const ConnId id = s.dirty.back();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/siphash.hpp"
+#include "ip/reassembly.hpp"
 #include "link/link.hpp"
 #include "stack/counters.hpp"
 #include "stack/timer_wheel.hpp"
@@ -80,6 +81,7 @@ struct Stack::Impl final : link::FrameSink {
   Counters counters;
   BufferBudget memory;  // before the connections, which give their bytes back as they go
   tcp::Context ctx{counters, nullptr, &memory};
+  ip::Reassembler reasm{{}, &memory};  // partial datagrams count against the buffer memory
   trace::Sink* trace = nullptr;
   Instant now{};
 
@@ -136,6 +138,12 @@ struct Stack::Impl final : link::FrameSink {
   // ip_input.cpp / ip_output.cpp
   void on_frame(wire::Bytes frame, Instant arrived) override;
   void drop(wire::Bytes packet, std::string_view layer, std::string_view reason);
+  // A source in our subnet that is its directed broadcast or network address.
+  bool is_subnet_broadcast_or_network(Ipv4Address a) const;
+  void reassemble(const wire::Ipv4View& fragment);
+  // Frees the partial datagrams whose time is up (on poll).
+  void expire_fragments();
+  void deliver(const wire::Ipv4View& ip);
   // Builds IPv4 around the `length` bytes already at tx[20..] and sends them.
   void send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length, std::string_view cause);
 
@@ -159,6 +167,11 @@ struct Stack::Impl final : link::FrameSink {
   void send_port_unreachable(const wire::Ipv4View& ip);
   // ICMP destination unreachable with `code` about the datagram `ip`.
   void send_destination_unreachable(const wire::Ipv4View& ip, std::uint8_t code);
+  // Parameter problem about `ip`, pointing at octet `pointer` of its header.
+  void send_parameter_problem(const wire::Ipv4View& ip, std::uint8_t pointer);
+  // RFC 1122 §3.2.2: no ICMP error about an ICMP error or a fragment but the first (the
+  // sources and destinations it also names are dropped before anything answers).
+  static bool may_send_icmp_error_about(const wire::Ipv4View& ip);
   std::error_code udp_send(SocketSlot& s, std::span<const std::uint8_t> data, Endpoint to);
   // The next datagram of UDP socket `id`, removed unless `peek`.
   std::error_code udp_receive(SocketId id, std::span<std::uint8_t> out, std::size_t& n,

@@ -19,6 +19,9 @@ std::optional<PacketFields> parse_packet(wire::Bytes bytes) {
     ip = wire::Ipv4View::parse_quoted(bytes);
     if (!ip) return std::nullopt;
   }
+  // A fragment holds part of a transport message: only the first starts with its header,
+  // and even that is not whole (nor is its checksum over what is here). Nothing to draw.
+  if (ip->is_fragment()) return std::nullopt;
   PacketFields f;
   f.protocol = ip->protocol();
   f.src.address = ip->src();

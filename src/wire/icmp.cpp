@@ -84,4 +84,9 @@ std::size_t write_icmp_time_exceeded(MutableBytes out, std::uint8_t code, Bytes 
   return write_error(out, kIcmpTimeExceeded, code, 0, original);
 }
 
+std::size_t write_icmp_parameter_problem(MutableBytes out, std::uint8_t pointer, Bytes original) {
+  // The pointer is the first octet of the rest of the header.
+  return write_error(out, kIcmpParameterProblem, 0, std::uint32_t{pointer} << 24, original);
+}
+
 }  // namespace synack::wire

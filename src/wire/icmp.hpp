@@ -104,4 +104,8 @@ std::size_t write_icmp_destination_unreachable(MutableBytes out, std::uint8_t co
 // Time exceeded about `original`, quoting as write_icmp_destination_unreachable does.
 std::size_t write_icmp_time_exceeded(MutableBytes out, std::uint8_t code, Bytes original);
 
+// Parameter problem (code 0) about `original`, `pointer` naming the octet of its header
+// where the fault was found (RFC 792), quoting as write_icmp_destination_unreachable does.
+std::size_t write_icmp_parameter_problem(MutableBytes out, std::uint8_t pointer, Bytes original);
+
 }  // namespace synack::wire

@@ -85,6 +85,26 @@ Result<Ipv4View, ParseError> Ipv4View::parse_quoted(Bytes quoted) {
   return Ipv4View(quoted.first(std::min(total_length, quoted.size())));
 }
 
+std::optional<std::size_t> ipv4_bad_option(Bytes options) {
+  constexpr std::uint8_t kEndOfOptionList = 0;
+  constexpr std::uint8_t kNoOperation = 1;
+  constexpr std::size_t kFixed = Ipv4View::kMinHeaderLength;
+  // Each step moves forward by at least one octet: at most 40 steps.
+  for (std::size_t i = 0; i < options.size();) {
+    const std::uint8_t type = options[i];
+    if (type == kEndOfOptionList) break;
+    if (type == kNoOperation) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= options.size()) return kFixed + i;  // no room for the length octet
+    const std::size_t length = options[i + 1];
+    if (length < 2 || length > options.size() - i) return kFixed + i + 1;
+    i += length;
+  }
+  return std::nullopt;
+}
+
 std::size_t write_ipv4_header(MutableBytes out, const Ipv4Header& header,
                               std::size_t payload_length) {
   constexpr std::size_t kHeaderLength = Ipv4View::kMinHeaderLength;

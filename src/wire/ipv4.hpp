@@ -119,6 +119,14 @@ class Ipv4View {
   Bytes bytes_;
 };
 
+// Walks the options of a header (RFC 791 §3.1): End of Option List ends them, No Operation
+// is one octet, every other option is type, length (counting both, so >= 2) and value, and
+// must end within the header. Returns the offset in the header (20 + the offset in
+// `options`) of the first octet found wrong (an option's length, or its type when the
+// length octet is missing), or nullopt when the list is well formed. The options'
+// contents are not interpreted.
+std::optional<std::size_t> ipv4_bad_option(Bytes options);
+
 // The fields of a header we send. No options, so the header is always 20 bytes.
 struct Ipv4Header {
   Ipv4Address src;

@@ -322,6 +322,7 @@ InProcessStack::InProcessStack(const TestNetns& ns, Duration inbound_delay) {
   }
   StackConfig stack;
   stack.address = kStackIp;
+  stack.prefix_length = 24;  // the device is 198.18.0.1/24 on the kernel's side
   runtime::RuntimeOptions options;
   options.stop_grace = milliseconds(500);
   runtime_ = std::make_unique<runtime::Runtime>(*top, stack, options);

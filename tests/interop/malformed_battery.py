@@ -293,11 +293,13 @@ def listener_cases(port):
         ("ip_options_length_0", lambda s: [with_ip_header(
             bytes(bad_ip_options / TCP(sport=s, dport=port, flags="S")),
             lambda d: d.__setitem__(slice(20, 24), b"\x07\x00\x00\x00"))]),
-        # Tiny fragments: the first carries only the ports and the sequence number.
-        ("fragments_tiny", lambda s: fragments(s, [(0, 0, 8, True), (1, 8, 16, True),
-                                                   (2, 16, 24, False)])),
+        # Tiny fragments (RFC 1858 §3.2): the first carries only the ports and the sequence
+        # number, the second (at offset 8) would bring the flags.
+        ("fragments_tiny", lambda s: fragments(s, [(0, 0, 8, True), (1, 8, 24, False)])),
         # Overlapping fragments: the second rewrites bytes 8..15 of the first.
         ("fragments_overlapping", lambda s: fragments(s, [(0, 0, 16, True), (1, 8, 24, False)])),
+        # A well-formed fragmented SYN, flags in the first fragment: reassembled, answered.
+        ("fragments_syn", lambda s: fragments(s, [(0, 0, 16, True), (2, 16, 24, False)])),
         ("ttl_0", lambda s: [syn(s, port, ttl=0)]),
         ("land", lambda s: [IP(src=TARGET, dst=TARGET) / TCP(sport=port, dport=port, flags="S")]),
         ("source_limited_broadcast", lambda s: [syn(s, port, src="255.255.255.255")]),
@@ -493,14 +495,23 @@ def verdict(args):
 
     def what_followed(index, remote):
         """synack's decisions on packet events[index]: its drop, the state changes and the
-        segments it sent to `remote`, up to the next packet from there."""
+        segments it sent to `remote`, up to the next packet from there. A fragment's own
+        event says what reassembly did with it ("in(fragment held)"); the datagram it
+        completes follows as "in(reassembled from N fragments)", and another fragment ends
+        the account of this one."""
         said = []
         for e in events[index:]:
             kind = e.get("event")
+            cause = e.get("cause", "")
             if kind == "drop" and e.get("hex") == events[index].get("hex"):
                 said.append("drop(%s: %s)" % (e["layer"], e["reason"]))
-            elif kind == "packet" and e.get("dir") == "in" and e is not events[index]:
-                if peer_of(e) == remote:
+            elif kind == "packet" and e.get("dir") == "in" and e is events[index]:
+                if cause:
+                    said.append("in(%s)" % cause)
+            elif kind == "packet" and e.get("dir") == "in":
+                if cause.startswith("reassembled"):
+                    said.append("in(%s)" % cause)
+                elif cause.startswith("fragment") or peer_of(e) == remote:
                     break
             elif kind == "packet" and e.get("dir") == "out" and peer_of(e) == remote:
                 said.append("out(%s)" % e.get("cause", ""))

@@ -45,21 +45,24 @@ const Expected kCases[] = {
     {"tcp_option_length_1", "none", "drop(tcp: bad_option_length)", "tcp.malformed"},
     {"tcp_option_past_header", "none", "drop(tcp: bad_option_length)", "tcp.malformed"},
     {"tcp_option_length_missing", "none", "drop(tcp: bad_option_length)", "tcp.malformed"},
-    // IP options are skipped, not interpreted [RFC9293 MUST-50]. A malformed one is not
-    // noticed either (Linux drops the datagram with an ICMP parameter problem): see the note.
+    // IP options are skipped, not interpreted [RFC9293 MUST-50]; a list that cannot be
+    // walked (RFC 791 §3.1) is a header error, answered with a parameter problem pointing
+    // at the bad length (RFC 1122 §3.2.2.5), as Linux does.
     {"ip_options_valid", "SYN,ACK", "state(SYN_RECEIVED) out(SYN received)", "tcp.passive_opens"},
-    {"ip_options_malformed", "SYN,ACK", "state(SYN_RECEIVED) out(SYN received)", "tcp.passive_opens"},
-    {"ip_options_length_0", "SYN,ACK", "state(SYN_RECEIVED) out(SYN received)", "tcp.passive_opens"},
-    // No reassembly (src/stack/ip_input.cpp): every fragment is dropped and counted.
-    {"fragments_tiny", "none", "drop(ip: fragment (no reassembly)); drop(ip: fragment (no reassembly)); drop(ip: fragment (no reassembly))", "ip.in_fragments", 3},
-    {"fragments_overlapping", "none", "drop(ip: fragment (no reassembly)); drop(ip: fragment (no reassembly))", "ip.in_fragments", 2},
+    {"ip_options_malformed", "ICMP 12/0", "drop(ip: bad IP option length)", "ip.in_hdr_errors"},
+    {"ip_options_length_0", "ICMP 12/0", "drop(ip: bad IP option length)", "ip.in_hdr_errors"},
+    // Reassembly (src/ip/reassembly.hpp): tiny TCP fragments are dropped (RFC 1858 §3.2),
+    // an overlap drops the whole datagram (as Linux), a well-formed fragmented SYN is
+    // reassembled and answered like any SYN.
+    {"fragments_tiny", "none", "drop(ip: tiny fragment: first TCP fragment under 16 bytes (RFC 1858)); drop(ip: tiny fragment: TCP at offset 8 (RFC 1858))", "ip.reasm_fails", 2},
+    {"fragments_overlapping", "none", "in(fragment held); drop(ip: overlapping fragment)", "ip.reasm_overlaps"},
+    {"fragments_syn", "SYN,ACK", "in(fragment held); in(fragment completes the datagram) in(reassembled from 2 fragments) state(SYN_RECEIVED) out(SYN received)", "tcp.passive_opens"},
     // A host MUST NOT drop a datagram for its TTL (RFC 1122 §3.2.1.7).
     {"ttl_0", "SYN,ACK", "state(SYN_RECEIVED) out(SYN received)", "tcp.passive_opens"},
-    // Sources that are never a real peer [RFC9293 MUST-63]. The subnet's broadcast address is
-    // one too, but the stack does not know its prefix: it answers (see the note).
+    // Sources that are never a real peer [RFC9293 MUST-63], the /24's broadcast among them.
     {"land", "none", "drop(ip: bad source address)", "ip.in_bad_source"},
     {"source_limited_broadcast", "none", "drop(ip: bad source address)", "ip.in_bad_source"},
-    {"source_subnet_broadcast", "SYN,ACK", "state(SYN_RECEIVED) out(SYN received)", "tcp.passive_opens"},
+    {"source_subnet_broadcast", "none", "drop(ip: bad source address)", "ip.in_bad_source"},
     {"source_multicast", "none", "drop(ip: bad source address)", "ip.in_bad_source"},
     {"source_unspecified", "none", "drop(ip: bad source address)", "ip.in_bad_source"},
     // LISTEN (RFC 9293 §3.10.7.2): an RST is ignored first; a segment without SYN or ACK is
@@ -194,7 +197,12 @@ TEST(MalformedBattery, EveryCaseIsDroppedOrAnsweredAsTheRfcsSayWhileCurlDownload
   }
   expected["tcp.bad_ack"] = 1;        // estab_ack_too_new, beside its challenge ACK
   expected["tcp.rst_ignored"] += 2;   // the two in-window RSTs, beside their challenge ACKs
-  expected["tcp.attempt_fails"] = 6;  // the half-open connections removed by an RST
+  expected["tcp.attempt_fails"] = 5;  // the half-open connections removed by an RST
+  expected["ip.reasm_fails"] += 1;    // fragments_overlapping, beside its overlap
+  expected["ip.reasm_reqds"] = 6;     // the fragments of the three fragments_ cases
+  expected["ip.reasm_oks"] = 1;       // fragments_syn
+  expected["ip.reasm_timeouts"] = 0;  // nothing was left half-made
+  expected["icmp.out_parm_probs"] = 2;
   expected["tcp.challenge_acks_suppressed"] = 0;
   expected["tcp.out_of_window"] = 0;
   for (const auto& [name, value] : expected) {

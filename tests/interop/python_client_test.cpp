@@ -202,7 +202,7 @@ TEST(PythonClient, UdpRepliesAndPortUnreachable) {
       << "udp in " << c.udp.in_datagrams << " out " << c.udp.out_datagrams << " errors "
       << c.udp.in_errors << " no port " << c.udp.no_ports << "; ip in " << c.ip.in_receives
       << " hdr errors " << c.ip.in_hdr_errors << " bad checksum " << c.ip.in_bad_checksum
-      << " addr errors " << c.ip.in_addr_errors << " fragments " << c.ip.in_fragments;
+      << " addr errors " << c.ip.in_addr_errors << " fragments " << c.ip.reasm_reqds;
 }
 
 }  // namespace

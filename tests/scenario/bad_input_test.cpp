@@ -35,8 +35,13 @@ constexpr std::size_t kTransferBytes = 1'000'000;
   X(ip, in_bad_checksum) \
   X(ip, in_addr_errors) \
   X(ip, in_unknown_protos) \
-  X(ip, in_fragments) \
   X(ip, in_bad_source) \
+  X(ip, reasm_reqds) \
+  X(ip, reasm_oks) \
+  X(ip, reasm_fails) \
+  X(ip, reasm_timeouts) \
+  X(ip, reasm_overlaps) \
+  X(ip, reasm_duplicates) \
   X(tcp, malformed) \
   X(tcp, bad_checksum) \
   X(tcp, bad_options) \
@@ -65,7 +70,9 @@ constexpr std::size_t kTransferBytes = 1'000'000;
   X(icmp, in_echos) \
   X(icmp, out_echo_reps) \
   X(icmp, in_dest_unreachs) \
-  X(icmp, out_dest_unreachs)
+  X(icmp, out_dest_unreachs) \
+  X(icmp, out_time_excds) \
+  X(icmp, out_parm_probs)
 // clang-format on
 
 using CounterDeltas = std::map<std::string, std::uint64_t>;
@@ -358,14 +365,23 @@ TEST_F(BadInput, BrokenIpv4Headers) {
 
 TEST_F(BadInput, FragmentsOtherDestinationsAndImpossibleSources) {
   std::vector<Frame> frames;
-  // Fragments (no reassembly): first (MF), middle (MF, offset), last (offset).
-  for (const int flags_offset : {0x2000, 0x2000 | 185, 185}) {
-    Frame f = segment(kListenPort, TcpFlags::syn, 1);
+  // Fragments: first (MF) and middle (MF, offset) with 20 octets, not a multiple of 8, are
+  // refused; a last one (offset 1480) is held, a copy of it dropped as a duplicate, and
+  // one with other bytes at the same place drops the datagram as an overlap: nothing is
+  // left to time out.
+  auto fragment = [&](int flags_offset, std::uint32_t seq) {
+    Frame f = segment(kListenPort, TcpFlags::syn, seq);
     reheader(f, [&](Frame& g) {
+      wire::store_be16(g.data() + 4, 77);  // one identification for all
       wire::store_be16(g.data() + 6, static_cast<std::uint16_t>(flags_offset));
     });
-    frames.push_back(f);
-  }
+    return f;
+  };
+  frames.push_back(fragment(0x2000, 1));
+  frames.push_back(fragment(0x2000 | 185, 1));
+  frames.push_back(fragment(185, 1));
+  frames.push_back(fragment(185, 1));
+  frames.push_back(fragment(185, 2));
   // For another host (delivered on the server's wire anyway), or for everyone.
   for (const Ipv4Address dst : {Ipv4Address(198, 18, 0, 77), Ipv4Address(255, 255, 255, 255)}) {
     Frame f = segment(kListenPort, TcpFlags::syn, 2);
@@ -374,14 +390,21 @@ TEST_F(BadInput, FragmentsOtherDestinationsAndImpossibleSources) {
   }
   // Sources no real peer can have (RFC 1122 §3.2.1.3): broadcast, multicast, unspecified,
   // loopback, and the server's own address (a LAND attack): a SYN, and a ping (a smurf).
+  // And our /24's directed broadcast and network address.
   for (const Ipv4Address src : {Ipv4Address(255, 255, 255, 255), Ipv4Address(224, 0, 0, 1),
-                                Ipv4Address(), Ipv4Address(127, 0, 0, 1), kServerAddr}) {
+                                Ipv4Address(), Ipv4Address(127, 0, 0, 1), kServerAddr,
+                                Ipv4Address(198, 18, 0, 255), Ipv4Address(198, 18, 0, 0)}) {
     frames.push_back(segment(kListenPort, TcpFlags::syn, 3, 0, "", src));
     frames.push_back(icmp_echo_request(src, kServerAddr, 9, 9, bytes_of("smurf")));
   }
   barrage(frames);
   expect_counted(before, server.stack.counters(),
-                 {{"ip.in_fragments", 3}, {"ip.in_addr_errors", 2}, {"ip.in_bad_source", 10}});
+                 {{"ip.reasm_reqds", 5},
+                  {"ip.reasm_fails", 3},
+                  {"ip.reasm_overlaps", 1},
+                  {"ip.reasm_duplicates", 1},
+                  {"ip.in_addr_errors", 2},
+                  {"ip.in_bad_source", 14}});
   EXPECT_EQ(server.stack.connection_count(), 1u) << "no SYN made a connection";
   EXPECT_EQ(raw.received_total(), 0u);
 }
