@@ -197,7 +197,7 @@ TEST(MalformedBattery, EveryCaseIsDroppedOrAnsweredAsTheRfcsSayWhileCurlDownload
   }
   expected["tcp.bad_ack"] = 1;        // estab_ack_too_new, beside its challenge ACK
   expected["tcp.rst_ignored"] += 2;   // the two in-window RSTs, beside their challenge ACKs
-  expected["tcp.attempt_fails"] = 5;  // the half-open connections removed by an RST
+  expected["tcp.attempt_fails"] = 4;  // the half-open connections removed by an RST
   expected["ip.reasm_fails"] += 1;    // fragments_overlapping, beside its overlap
   expected["ip.reasm_reqds"] = 6;     // the fragments of the three fragments_ cases
   expected["ip.reasm_oks"] = 1;       // fragments_syn
