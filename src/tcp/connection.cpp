@@ -197,7 +197,10 @@ void Connection::set_state(State next, std::string_view cause, Instant now) {
   --in_state[static_cast<std::size_t>(prev)];
   ++in_state[static_cast<std::size_t>(next)];
   state_ = next;
-  if (next == State::Established && config_.keepalive.enabled) {
+  // Keepalive runs in every synchronized state but TIME_WAIT; it starts on the way in,
+  // which is usually ESTABLISHED but is FIN_WAIT_1 for a close() in SYN_RECEIVED.
+  if (config_.keepalive.enabled && synchronized(next) && !synchronized(prev) &&
+      next != State::TimeWait) {
     arm(Timer::Keepalive, now + config_.keepalive.idle);
   }
   if (ctx_->trace) ctx_->trace->on_state(now, tuple_, prev, next, cause);
