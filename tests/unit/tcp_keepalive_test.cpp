@@ -149,5 +149,26 @@ TEST(Keepalive, TurningItOffStopsTheProbes) {
   EXPECT_EQ(p.stack().tcp_state(c.socket), State::Established);
 }
 
+// Keepalive runs in every synchronized state but TIME_WAIT, also in one reached without
+// passing ESTABLISHED: a simultaneous open closed in SYN_RECEIVED goes to FIN_WAIT_1 (found
+// by the sim_api fuzzer through the debug invariant check: no keepalive timer there).
+TEST(Keepalive, ProbesAfterAShutdownInSynReceived) {
+  RawPeer p;
+  const SocketId s = p.connect_from_stack();
+  const std::uint32_t iss = p.expect({.flags = SYN}).header.seq;
+  enable(p, s);
+  p.inject({.flags = SYN, .seq = 5000});
+  p.expect({.flags = SYN | ACK, .seq = iss, .ack = 5001});
+  ASSERT_FALSE(p.shutdown(s, Shutdown::write));
+  p.expect({.flags = FIN | ACK, .seq = iss + 1, .ack = 5001});
+  p.inject({.flags = ACK, .seq = 5001, .ack = iss + 2});
+  EXPECT_EQ(p.stack().tcp_state(s), State::FinWait2);
+  const Instant idle_from = p.now();
+  p.advance_to(idle_from + seconds(10) - microseconds(1));
+  p.expect_nothing();
+  p.advance_to(idle_from + seconds(10));
+  p.expect({.flags = ACK, .seq = iss + 1, .ack = 5001, .len = 0});
+}
+
 }  // namespace
 }  // namespace synack::testing
