@@ -47,13 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // What the writer supports (no options; flags DF or nothing, offset 0) rebuilds exactly.
   const std::uint16_t flags_offset = wire::load_be16(&ip->packet()[6]);
   if (ip->ihl() == 5 && (flags_offset == 0 || flags_offset == 0x4000)) {
-    wire::Ipv4Header h{.src = ip->src(),
-                       .dst = ip->dst(),
-                       .protocol = ip->protocol(),
-                       .ttl = ip->ttl(),
-                       .id = ip->identification(),
-                       .df = ip->dont_fragment(),
-                       .tos = ip->tos()};
+    const wire::Ipv4Header h = ip->to_header();
     std::uint8_t out[20];
     FUZZ_CHECK(wire::write_ipv4_header(out, h, ip->payload().size()) == 20);
     // The checksum may differ only as 0x0000 and 0xFFFF do (both are one's-complement zero).

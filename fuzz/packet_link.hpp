@@ -17,15 +17,6 @@
 
 namespace synack::fuzz {
 
-class ManualClock final : public Clock {
- public:
-  Instant now() const override { return now_; }
-  void set(Instant t) { now_ = t; }
-
- private:
-  Instant now_{};
-};
-
 // What the stack sends must parse, with its checksums right: a malformed packet of ours
 // is a bug even when the input was garbage.
 inline void check_sent(wire::Bytes frame) {

@@ -47,15 +47,8 @@ void check_counts(const Stack& s) {
 
 }  // namespace
 
-// libFuzzer 14's entropic schedule looks up every feature of every run in a plain list of
-// the rare features (LLVM 18 replaced it with a bitset); with this target's tens of
-// thousands of features that lookup took two thirds of the time (perf), and turning the
-// schedule off doubled the executions per second at equal coverage. Off unless the
-// command line says -entropic=1.
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  static char entropic_off[] = "-entropic=0";
-  fuzz::default_flags(argc, argv, {entropic_off});
-  return 0;
+  return fuzz::entropic_off(argc, argv);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -279,7 +279,7 @@ class Bench {
     return c;
   }
 
-  fuzz::ManualClock clock_;
+  ManualClock clock_;
   fuzz::PacketLink link_;
   Stack stack_;
   SocketId listener_ = -1;
@@ -289,14 +289,8 @@ class Bench {
 
 }  // namespace
 
-// libFuzzer 14's entropic schedule looks up every feature of every run in a plain list of
-// the rare features (LLVM 18 replaced it with a bitset): a cost that grows with coverage,
-// 10% of the time here and two thirds in sim_api (perf). Off unless the command line says
-// -entropic=1.
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  static char entropic_off[] = "-entropic=0";
-  fuzz::default_flags(argc, argv, {entropic_off});
-  return 0;
+  return fuzz::entropic_off(argc, argv);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

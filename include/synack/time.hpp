@@ -57,4 +57,14 @@ class Clock {
   ~Clock() = default;
 };
 
+// A clock that moves only when told: tests, fuzz targets and the C ABI's virtual host.
+class ManualClock final : public Clock {
+ public:
+  Instant now() const override { return now_; }
+  void set(Instant t) { now_ = t; }
+
+ private:
+  Instant now_{};
+};
+
 }  // namespace synack

@@ -40,16 +40,6 @@ struct HostFlags {
 // nullopt when a flag is unknown or its value does not parse.
 std::optional<HostFlags> parse_host_flags(const char* flags);
 
-// Virtual time, moved only by the host.
-class VirtualClock final : public Clock {
- public:
-  Instant now() const override { return now_; }
-  void set(Instant t) { now_ = t; }
-
- private:
-  Instant now_{};
-};
-
 // The host's medium: what the stack sends waits for netdev_receive; what netdev_send hands
 // in waits for the stack's next poll. Frames may be up to 64 KiB whatever the MTU says,
 // because packetdrill injects unsegmented packets.
@@ -144,7 +134,7 @@ class Host {
  private:
   std::mutex mu_;
   std::condition_variable changed_;
-  VirtualClock clock_;
+  ManualClock clock_;  // virtual time, moved only by the host
   PacketQueue link_;
   Stack stack_;
   std::unordered_map<int, Descriptor> table_;

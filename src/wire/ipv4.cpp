@@ -134,4 +134,14 @@ bool ipv4_decrement_ttl(MutableBytes header) {
   return true;
 }
 
+Ipv4Header Ipv4View::to_header() const {
+  return Ipv4Header{.src = src(),
+                    .dst = dst(),
+                    .protocol = protocol(),
+                    .ttl = ttl(),
+                    .id = identification(),
+                    .df = dont_fragment(),
+                    .tos = tos()};
+}
+
 }  // namespace synack::wire

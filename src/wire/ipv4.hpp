@@ -63,6 +63,8 @@ std::ostream& operator<<(std::ostream& os, Ipv4Address a);
 
 // A received IPv4 packet, validated by parse(). The view covers the packet up to its total
 // length; accessors read the big-endian fields in place.
+struct Ipv4Header;
+
 class Ipv4View {
  public:
   static constexpr std::size_t kMinHeaderLength = 20;
@@ -99,6 +101,8 @@ class Ipv4View {
   }
   bool is_fragment() const { return more_fragments() || fragment_offset() != 0; }
   std::uint8_t ttl() const { return bytes_[8]; }
+  // The fields write_ipv4_header takes (options and fragment offset are not among them).
+  Ipv4Header to_header() const;
   std::uint8_t protocol() const { return bytes_[9]; }
   std::uint16_t header_checksum() const { return load_be16(&bytes_[10]); }
   Ipv4Address src() const { return Ipv4Address::load(&bytes_[12]); }

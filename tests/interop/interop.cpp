@@ -176,6 +176,15 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
+std::map<std::string, std::uint64_t> read_counters(const std::filesystem::path& file) {
+  std::map<std::string, std::uint64_t> counters;
+  std::istringstream in(read_file(file));
+  std::string name;
+  std::uint64_t value = 0;
+  while (in >> name >> value) counters[name] = value;
+  return counters;
+}
+
 void write_file(const fs::path& p, const std::string& data) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << data;

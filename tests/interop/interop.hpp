@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,8 @@ RunResult run(const std::vector<std::string>& argv, const std::string& netns = "
 std::string synack_tool();
 
 std::string read_file(const std::filesystem::path& p);
+// The "name value" lines `synack serve --counters FILE` writes when it stops.
+std::map<std::string, std::uint64_t> read_counters(const std::filesystem::path& file);
 void write_file(const std::filesystem::path& p, const std::string& data);
 // Polls (every 20 ms) until `path` contains `text` or `timeout` passes.
 bool wait_for_text(const std::filesystem::path& path, const std::string& text,

@@ -99,16 +99,6 @@ const Expected kCases[] = {
 const std::map<std::string, std::uint64_t> kBesidesTheCases = {{"tcp.passive_opens", 15},
                                                                {"tcp.estab_resets", 12}};
 
-// The "name value" lines `synack serve --counters FILE` writes when it stops.
-std::map<std::string, std::uint64_t> read_counters(const std::filesystem::path& file) {
-  std::map<std::string, std::uint64_t> counters;
-  std::istringstream in(read_file(file));
-  std::string name;
-  std::uint64_t value = 0;
-  while (in >> name >> value) counters[name] = value;
-  return counters;
-}
-
 // "CASE <name> reply=<...> synack=<...>" lines: name -> {reply, synack}.
 std::map<std::string, std::pair<std::string, std::string>> read_verdicts(const std::string& out) {
   std::map<std::string, std::pair<std::string, std::string>> verdicts;

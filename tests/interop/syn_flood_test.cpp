@@ -19,16 +19,6 @@
 namespace synack::interop {
 namespace {
 
-// The "name value" lines `synack serve --counters FILE` writes when it stops.
-std::map<std::string, std::uint64_t> read_counters(const std::filesystem::path& file) {
-  std::map<std::string, std::uint64_t> counters;
-  std::istringstream in(read_file(file));
-  std::string name;
-  std::uint64_t value = 0;
-  while (in >> name >> value) counters[name] = value;
-  return counters;
-}
-
 std::uint64_t counter(const std::map<std::string, std::uint64_t>& c, const std::string& name) {
   const auto it = c.find(name);
   return it == c.end() ? 0 : it->second;

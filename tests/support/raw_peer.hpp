@@ -40,15 +40,6 @@ inline constexpr wire::TcpFlags FIN = wire::TcpFlags::fin;
 inline constexpr wire::TcpFlags RST = wire::TcpFlags::rst;
 inline constexpr wire::TcpFlags PSH = wire::TcpFlags::psh;
 
-class ManualClock final : public Clock {
- public:
-  Instant now() const override { return now_; }
-  void set(Instant t) { now_ = t; }
-
- private:
-  Instant now_{};
-};
-
 // A Link whose other end is the test: frames the test queues are received by the stack;
 // frames the stack sends are kept for the test to inspect.
 class QueueLink final : public link::Link {

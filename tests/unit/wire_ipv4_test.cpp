@@ -237,13 +237,7 @@ TEST(Ipv4Builder, ReproducesEveryHeaderLinuxWrote) {
   for (const auto& [name, packet] : captured_packets()) {
     const auto ip = Ipv4View::parse(packet);
     ASSERT_TRUE(ip) << name;
-    const Ipv4Header h{.src = ip->src(),
-                       .dst = ip->dst(),
-                       .protocol = ip->protocol(),
-                       .ttl = ip->ttl(),
-                       .id = ip->identification(),
-                       .df = ip->dont_fragment(),
-                       .tos = ip->tos()};
+    const Ipv4Header h = ip->to_header();
     std::array<std::uint8_t, 20> out{};
     ASSERT_EQ(write_ipv4_header(out, h, ip->payload().size()), 20u);
     EXPECT_EQ(to_vector(out), to_vector(packet.first(20))) << name;
