@@ -15,6 +15,7 @@ packages=(
   nftables                       # interop tests: loss on the kernel side where tc netem is missing
   clang-14 libclang-rt-14-dev    # the libFuzzer targets (scripts/fuzz.sh): clang and its fuzzer runtime
   python3-scapy hping3           # interop tests: the malformed-packet battery and the SYN flood
+  liblwip-dev iperf3 liburing-dev valgrind  # `synack bench`: lwIP and kernel peers, batched TUN I/O, profiles
 )
 
 missing=()
