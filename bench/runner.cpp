@@ -13,9 +13,11 @@ Summary summarize(const std::vector<Run>& runs) {
   for (const Run& r : runs) {
     if (r.ok()) {
       values.push_back(r.value);
-    } else if (s.skipped.empty()) {
-      s.skipped = r.skipped;
+      continue;
     }
+    if (r.failed && !s.failed) s.skipped = "FAILED: " + r.skipped;
+    if (s.skipped.empty()) s.skipped = r.skipped;
+    s.failed = s.failed || r.failed;
   }
   if (values.empty()) return s;
   std::sort(values.begin(), values.end());

@@ -31,6 +31,7 @@ struct Summary {
   int runs = 0;  // runs that gave a figure
   double median = 0, min = 0, max = 0;
   std::string skipped;  // why there is no figure, when runs == 0
+  bool failed = false;  // some run failed (not merely skipped): `synack bench` exits non-zero
 };
 
 struct Result {
