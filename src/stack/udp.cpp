@@ -93,8 +93,9 @@ std::error_code Stack::send_to(SocketId id, std::span<const std::uint8_t> data, 
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind != SocketSlot::Kind::udp) return err(std::errc::operation_not_supported);
   const auto ec = impl_->udp_send(*sl, data, to);
-  trace_api(*impl_, id, "sendto", std::to_string(data.size()) + ", " + to.to_string(), ec,
-            "= " + std::to_string(data.size()));
+  if (impl_->trace)
+    trace_api(*impl_, id, "sendto", std::to_string(data.size()) + ", " + to.to_string(), ec,
+              "= " + std::to_string(data.size()));
   return ec;
 }
 
@@ -112,8 +113,9 @@ std::error_code Stack::Impl::udp_receive(SocketId id, std::span<std::uint8_t> ou
   // The rest is discarded (MSG_TRUNC), unless the datagram stays for the next call.
   if (truncated) *truncated = d.data.size() > out.size();
   if (from) *from = d.from;
-  trace_api(*this, id, peek ? "recvfrom(MSG_PEEK)" : "recvfrom", d.from.to_string(), {},
-            "= " + std::to_string(n));
+  if (trace)
+    trace_api(*this, id, peek ? "recvfrom(MSG_PEEK)" : "recvfrom", d.from.to_string(), {},
+              "= " + std::to_string(n));
   if (!peek) {
     sl.queued_bytes -= d.data.size();
     memory.used -= d.data.size();
