@@ -1,5 +1,6 @@
 #include "bench/catalog.hpp"
 
+#include "bench/peers/lwip_bulk.hpp"
 #include "bench/scenarios/inproc.hpp"
 
 namespace synack::bench {
@@ -34,13 +35,10 @@ Scenario scaling(std::size_t connections, const char* id, const char* title) {
 
 std::vector<Scenario> catalog() {
   return {
-      {"bulk-1460",
-       "In-process bulk, MSS 1460, checksums",
-       "Gbit/s",
-       true,
+      {"bulk-1460", "In-process bulk, MSS 1460, checksums", "Gbit/s", true,
        [](Effort e) { return inproc_bulk(sized(e, 16 * kMiB, 2048 * kMiB), 1460); },
-       "",
-       {},
+       "lwIP 2.1.3 (Debian), netif loopback",
+       [](Effort e) { return lwip_bulk(sized(e, 16 * kMiB, 1024 * kMiB)); },
        "≥ 25 Gbit/s, ≥ 3× lwIP"},
       {"bulk-64k",
        "In-process bulk, 64 KiB segments",
