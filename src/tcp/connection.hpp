@@ -224,6 +224,9 @@ class Connection {
   bool next_retransmission(Instant now, OutSegment& out);
   // `force`: the persist timer fired; send what the window allows, however small.
   bool next_data_or_fin(Instant now, OutSegment& out, bool force);
+  // Output is held back (Nagle, SWS avoidance, a shut window): arms the persist timer when
+  // nothing in flight will bring an ACK to restart it.
+  void hold_output(std::size_t avail, Instant now);
   // A segment of data (and FIN, if it reaches it) from `start`, at most `len` octets.
   void fill_data(OutSegment& out, Seq start, std::size_t len, Instant now) const;
   // The most payload one segment can carry after its options (RFC 6691).

@@ -229,6 +229,19 @@ bool Connection::next_retransmission(Instant now, OutSegment& out) {
   return true;
 }
 
+void Connection::hold_output(std::size_t avail, Instant now) {
+  // [RFC9293 MUST-34, MUST-35, MUST-36] With nothing in flight, no ACK will come to restart
+  // output: the persist timer probes a shut window (RFC 9293 §3.8.6.1), and is the SWS
+  // override timeout (§3.8.6.2.1) for a window too small to fill. It backs off, and never
+  // gives up while the peer answers.
+  if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
+    Duration wait = rto_.rto();
+    for (int i = 0; i < persist_backoff_ && wait < config_.rto_max; ++i) wait *= 2;
+    arm(Timer::Persist,
+        clamp_to_user_timeout(now + std::min(wait, config_.rto_max), probes_stamp_, now));
+  }
+}
+
 bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
   if (!sends_data(state_)) return false;
   // After a timeout SND.NXT walks back over the window; what the receiver SACKed need not
@@ -255,6 +268,14 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
   const std::uint32_t cwnd_room = cc_->cwnd() > in_flight ? cc_->cwnd() - in_flight : 0;
   const std::size_t limit = std::min<std::size_t>(
       window_room > 0 ? static_cast<std::uint32_t>(window_room) : 0, cwnd_room);
+  // Nothing can go (no data and no FIN to send, or data but no room for a byte of it): the
+  // decision below is then "hold", so skip building the header it would throw away. Each
+  // flush ends with such a call, and a receiver makes one per segment it ACKs.
+  if (avail == 0 && !fin_queued_) return false;
+  if (avail > 0 && limit == 0) {
+    hold_output(avail, now);
+    return false;
+  }
   fill_data(out, snd_nxt_, limit, now);
   const std::size_t n = out.payload_length;
   const bool fin = out.header.flags.has(TcpFlags::fin);
@@ -273,16 +294,7 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     hold = !(full || ((all || half_window) && nagle_ok));
   }
   if (hold) {
-    // [RFC9293 MUST-34, MUST-35, MUST-36] With nothing in flight, no ACK will come to restart
-    // output: the persist timer probes
-    // a shut window (RFC 9293 §3.8.6.1), and is the SWS override timeout (§3.8.6.2.1) for a
-    // window too small to fill. It backs off, and never gives up while the peer answers.
-    if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
-      Duration wait = rto_.rto();
-      for (int i = 0; i < persist_backoff_ && wait < config_.rto_max; ++i) wait *= 2;
-      arm(Timer::Persist,
-          clamp_to_user_timeout(now + std::min(wait, config_.rto_max), probes_stamp_, now));
-    }
+    hold_output(avail, now);
     return false;
   }
   out.retransmission = retransmission;
