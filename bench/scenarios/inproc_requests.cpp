@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "bench/scenarios/inproc.hpp"
 #include "bench/scenarios/stack_pair.hpp"
@@ -34,39 +35,50 @@ bool read_exactly(StackPair& pair, Stack& stack, SocketId s, std::span<std::uint
 }  // namespace
 
 Run inproc_connections(std::uint64_t count) {
-  StackPair pair({.buffer = 64 * 1024});
-  // The server closes first (as an HTTP/1.0 server does), so TIME_WAIT is the server's and
-  // the next SYN on the same 4-tuple reopens it (RFC 6191) instead of ports running out.
-  const SocketId listener = pair.listen(StackPair::kServerPort, 128);
-  if (listener < 0) return Run::fail("listen failed");
+  // The kernel peer's loop (bench/peers/kernel_connections.cpp), step for step: the client
+  // closes first and keeps TIME_WAIT, so the connections go round a listening port per
+  // 8,000 of them and the client never runs short of ephemeral ports.
+  constexpr std::uint64_t kPerListener = 8000;
+  const std::uint64_t listeners = (count + kPerListener - 1) / kPerListener;
+  StackPair pair({.buffer = 64 * 1024, .max_sockets = 2 * count + listeners + 16});
+  std::vector<SocketId> listening;
+  for (std::uint64_t l = 0; l < listeners; ++l) {
+    listening.push_back(pair.listen(static_cast<std::uint16_t>(StackPair::kServerPort + l), 128));
+    if (listening.back() < 0) return Run::fail("listen failed");
+  }
   std::array<std::uint8_t, 64> request{}, response{}, echo{};
-  for (std::size_t i = 0; i < request.size(); ++i) request[i] = pattern_byte(i);
+  std::array<std::uint8_t, 1> after_fin{};
   const auto start = Steady::now();
   for (std::uint64_t i = 0; i < count; ++i) {
     Stack& client = pair.client();
     Stack& server = pair.server();
+    for (std::size_t k = 0; k < request.size(); ++k) request[k] = pattern_byte(i + k);
+    const std::size_t which = i % listeners;
     SocketId c = -1, s = -1;
     std::size_t n = 0;
-    if (client.tcp_socket(c) ||
-        client.connect(c, pair.server_endpoint()) != std::errc::operation_in_progress) {
+    if (client.tcp_socket(c) || client.connect(c, pair.server_endpoint(static_cast<std::uint16_t>(
+                                                      StackPair::kServerPort + which))) !=
+                                    std::errc::operation_in_progress) {
       return Run::fail("connect failed at connection " + std::to_string(i));
     }
     pair.step();  // SYN, SYN+ACK
     pair.step();  // ACK: established both ends
-    if (server.accept(listener, s)) return Run::fail("accept failed at " + std::to_string(i));
+    if (server.accept(listening[which], s)) {
+      return Run::fail("accept failed at " + std::to_string(i));
+    }
     if (client.write(c, request, n) || n != request.size()) return Run::fail("write failed");
     if (!read_exactly(pair, server, s, echo)) return Run::fail("request lost");
-    if (server.write(s, echo, n) || n != echo.size() || server.close(s)) {
-      return Run::fail("echo failed");
-    }
+    if (server.write(s, echo, n) || n != echo.size()) return Run::fail("echo failed");
     if (!read_exactly(pair, client, c, response) || response != request) {
       return Run::fail("response differs from the request");
     }
     if (client.close(c)) return Run::fail("close failed");
-    if (!pair.settle()) return Run::fail("close did not finish");
+    pair.step();  // FIN
+    if (server.read(s, after_fin, n) || n != 0) return Run::fail("expected the client's FIN");
+    if (server.close(s) || !pair.settle()) return Run::fail("close did not finish");
   }
   const double secs = seconds_since(start);
-  if (pair.client().connection_count() != 0) return Run::fail("client connections left over");
+  if (pair.server().connection_count() != 0) return Run::fail("server connections left over");
   return Run::of(static_cast<double>(count) / secs);
 }
 
