@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "stack/stack_impl.hpp"
-#include "wire/checksum.hpp"
 
 namespace synack {
 
@@ -14,19 +13,14 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
                            const ByteRing* payload) {
   constexpr std::size_t kIp = 20;
   const std::size_t header = wire::tcp_header_length(out.header);
-  // The payload is summed as it is copied out of the send buffer, while it is in the cache.
-  wire::ChecksumAccumulator payload_sum;
   if (out.payload_length > 0 && payload) {
-    std::uint8_t* to = tx.data() + kIp + header;
-    for (const auto piece : payload->pieces(out.payload_offset, out.payload_length)) {
-      wire::copy_and_add(wire::MutableBytes(to, piece.size()), piece, payload_sum);
-      to += piece.size();
-    }
+    payload->copy_out(out.payload_offset,
+                      std::span<std::uint8_t>(tx.data() + kIp + header, out.payload_length));
   }
   // The builder computes the checksum [RFC9293 MUST-2].
   const std::size_t len = wire::write_tcp_in_place(
       wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), out.header, out.payload_length,
-      tuple.local.address.to_u32(), tuple.remote.address.to_u32(), payload_sum.sum());
+      tuple.local.address.to_u32(), tuple.remote.address.to_u32());
   send_ip(tuple.remote.address, wire::kTcp, len, out.cause);
 }
 

@@ -62,8 +62,7 @@ std::size_t tcp_header_length(const TcpHeader& header) {
 }
 
 std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
-                               std::size_t payload_length, std::uint32_t src, std::uint32_t dst,
-                               std::optional<std::uint16_t> payload_sum) {
+                               std::size_t payload_length, std::uint32_t src, std::uint32_t dst) {
   const bool syn = header.flags.has(TcpFlags::syn);
   const std::size_t header_length = tcp_header_length(header);
   const std::size_t total = header_length + payload_length;
@@ -82,17 +81,8 @@ std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
   write_options(out.subspan(tcp_min_header_length, header_length - tcp_min_header_length),
                 header.options, syn);
 
-  if (!payload_sum) {
-    store_be16(p + 16, transport_checksum(src, dst, ip_protocol_tcp, out.first(total)));
-    return total;
-  }
-  // The header is a whole number of 32-bit words, so the payload's sum, taken on its own
-  // from an even offset, adds in as one more 16-bit word (RFC 1071 §2).
-  ChecksumAccumulator acc;
-  add_ipv4_pseudo_header(acc, src, dst, ip_protocol_tcp, static_cast<std::uint16_t>(total));
-  acc.add(out.first(header_length));
-  acc.add_u16(*payload_sum);
-  store_be16(p + 16, acc.finish());
+  const Bytes segment = out.first(total);
+  store_be16(p + 16, transport_checksum(src, dst, ip_protocol_tcp, segment));
   return total;
 }
 

@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
-#include <optional>
 #include <ranges>
 #include <string>
 
@@ -154,13 +153,10 @@ std::size_t tcp_header_length(const TcpHeader& header);
 // too short or the segment would exceed 65535 bytes.
 //
 // In place (no copy): the caller has already put `payload_length` bytes of payload at
-// out[tcp_header_length(header)], e.g. read straight from the send buffer. When the caller
-// summed the payload as it placed it (copy_and_add), `payload_sum` (ChecksumAccumulator::
-// sum()) saves reading it again.
+// out[tcp_header_length(header)], e.g. read straight from the send buffer.
 [[nodiscard]] std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
                                              std::size_t payload_length, std::uint32_t src,
-                                             std::uint32_t dst,
-                                             std::optional<std::uint16_t> payload_sum = {});
+                                             std::uint32_t dst);
 // Copying: `payload` is copied to follow the header (memmove, so it may overlap `out`).
 [[nodiscard]] std::size_t write_tcp(MutableBytes out, const TcpHeader& header, Bytes payload,
                                     std::uint32_t src, std::uint32_t dst);
