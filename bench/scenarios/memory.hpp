@@ -1,4 +1,4 @@
-// Memory per connection (issue 9, scenario 5): two synack stacks joined in memory, n
+// Memory per connection (issue 9, scenario 5): synack stacks on the simulator, n
 // connections between them, and the heap (glibc mallinfo2: uordblks + hblkhd) before and
 // after. Everything the stacks allocate counts: control blocks, buffers, sockets, demux,
 // timers and the slack of their tables.
@@ -10,7 +10,8 @@
 
 namespace synack::bench {
 
-// Bytes per endpoint of an idle established connection: n connections opened and accepted,
+// Bytes per endpoint of an idle established connection: n connections opened and accepted
+// (from as many client stacks as the ports call for, to one server stack),
 // nothing in flight, no delayed ACK pending; the heap's growth over both stacks / (2n).
 Run idle_connection_bytes(std::size_t n);
 
