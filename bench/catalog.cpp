@@ -5,11 +5,13 @@
 
 #include "bench/peers/kernel_connections.hpp"
 #include "bench/peers/kernel_loopback_bulk.hpp"
+#include "bench/peers/kernel_memory.hpp"
 #include "bench/peers/kernel_raw_tun.hpp"
 #include "bench/peers/kernel_round_trip.hpp"
 #include "bench/peers/kernel_veth_bulk.hpp"
 #include "bench/peers/lwip_bulk.hpp"
 #include "bench/scenarios/inproc.hpp"
+#include "bench/scenarios/memory.hpp"
 
 namespace synack::bench {
 
@@ -107,6 +109,17 @@ std::vector<Scenario> catalog() {
           "tun-vs-veth", "Over TUN without offloads, beside the kernel over veth",
           "kernel over veth, no offloads, cubic",
           [](Effort e) { return veth_bulk(false, sized(e, 16 * kMiB, 1024 * kMiB)); }, ""),
+      // The kernel's count is capped by the descriptor limit (two a connection); both are
+      // bytes per endpoint, so the sizes need not match.
+      {"memory-idle", "Memory per idle established connection (per endpoint)", "B", false,
+       [](Effort e) { return idle_connection_bytes(sized(e, 1000, 1000000)); },
+       "kernel slab caches (TCP, sock_inode, dentry, filp)",
+       [](Effort e) { return kernel_idle_connection_bytes(sized(e, 1000, 10000)); },
+       "≤ 512 B; 1,000,000 in 2 GiB"},
+      {"memory-time-wait", "Memory per TIME_WAIT entry", "B", false,
+       [](Effort e) { return time_wait_bytes(sized(e, 1000, 1000000)); },
+       "kernel slab cache tw_sock_TCP",
+       [](Effort e) { return kernel_time_wait_bytes(sized(e, 1000, 10000)); }, "≤ 64 B"},
       scaling(100, "scale-100", "Bulk per-segment cost, 100 connections"),
       scaling(10000, "scale-10k", "Bulk per-segment cost, 10,000 connections"),
       scaling(100000, "scale-100k", "Bulk per-segment cost, 100,000 connections"),

@@ -4,29 +4,66 @@
 #include <cassert>
 #include <cstring>
 
+#include "base/buffer_pool.hpp"
+
 namespace synack {
 
-// Not zero-filled (for_overwrite): only bytes written are ever read, and zeroing two 64 KiB
-// buffers per connection made opening a thousand connections spend most of its time in
-// memset and page faults for pages a short connection never touches.
-ByteRing::ByteRing(std::size_t capacity)
-    : data_(capacity ? std::make_unique_for_overwrite<std::uint8_t[]>(capacity) : nullptr),
-      capacity_(capacity) {}
+ByteRing::ByteRing(std::size_t capacity, BufferPool* pool)
+    : pool_(pool), capacity_(static_cast<std::uint32_t>(capacity)) {
+  assert(capacity <= UINT32_MAX);
+}
+
+ByteRing& ByteRing::operator=(ByteRing&& o) noexcept {
+  if (this == &o) return *this;
+  give_back();
+  data_ = std::exchange(o.data_, nullptr);
+  pool_ = o.pool_;
+  capacity_ = std::exchange(o.capacity_, 0);
+  head_ = std::exchange(o.head_, 0);
+  size_ = std::exchange(o.size_, 0);
+  reach_ = std::exchange(o.reach_, 0);
+  return *this;
+}
+
+// Not zero-filled: only bytes written are ever read, and zeroing 64 KiB at every first byte
+// would cost more than the data it holds.
+void ByteRing::take_storage() {
+  data_ = pool_ ? pool_->take(capacity_) : new std::uint8_t[capacity_];
+  head_ = 0;
+}
+
+void ByteRing::give_back() {
+  if (!data_) return;
+  if (pool_) {
+    pool_->give(data_, capacity_);
+  } else {
+    delete[] data_;
+  }
+  data_ = nullptr;
+  head_ = 0;
+}
 
 std::size_t ByteRing::push(std::span<const std::uint8_t> data) {
   const std::size_t n = std::min(data.size(), free());
   write_at(size_, data.first(n));
-  size_ += n;
+  commit(n);
   return n;
 }
 
 void ByteRing::write_at(std::size_t offset, std::span<const std::uint8_t> data) {
   assert(offset + data.size() <= capacity_);
   if (data.empty()) return;
+  if (!data_) take_storage();
   const std::size_t start = (head_ + offset) % capacity_;
   const std::size_t first = std::min(data.size(), capacity_ - start);
-  std::memcpy(data_.get() + start, data.data(), first);
-  std::memcpy(data_.get(), data.data() + first, data.size() - first);
+  std::memcpy(data_ + start, data.data(), first);
+  std::memcpy(data_, data.data() + first, data.size() - first);
+  reach_ = std::max(reach_, static_cast<std::uint32_t>(offset + data.size()));
+}
+
+void ByteRing::commit(std::size_t n) {
+  size_ += static_cast<std::uint32_t>(n);
+  assert(size_ <= reach_ || n == 0);
 }
 
 std::size_t ByteRing::copy_out(std::size_t offset, std::span<std::uint8_t> out) const {
@@ -34,16 +71,22 @@ std::size_t ByteRing::copy_out(std::size_t offset, std::span<std::uint8_t> out) 
   const std::size_t n = std::min(out.size(), size_ - offset);
   const std::size_t start = (head_ + offset) % capacity_;
   const std::size_t first = std::min(n, capacity_ - start);
-  std::memcpy(out.data(), data_.get() + start, first);
-  std::memcpy(out.data() + first, data_.get(), n - first);
+  std::memcpy(out.data(), data_ + start, first);
+  std::memcpy(out.data() + first, data_, n - first);
   return n;
 }
 
 void ByteRing::consume(std::size_t n) {
   assert(n <= size_);
   if (n == 0) return;
-  size_ -= n;
-  head_ = (head_ + n) % capacity_;  // not reset when empty: data may wait past size()
+  const auto m = static_cast<std::uint32_t>(n);
+  size_ -= m;
+  reach_ -= m;
+  if (reach_ == 0) {
+    give_back();  // nothing written remains: an idle ring holds no storage
+  } else {
+    head_ = (head_ + m) % capacity_;  // data placed ahead may still wait past size()
+  }
 }
 
 std::size_t ByteRing::pop(std::span<std::uint8_t> out) {
@@ -53,8 +96,8 @@ std::size_t ByteRing::pop(std::span<std::uint8_t> out) {
 }
 
 void ByteRing::release() {
-  data_.reset();
-  capacity_ = head_ = size_ = 0;
+  give_back();
+  capacity_ = size_ = reach_ = 0;
 }
 
 }  // namespace synack

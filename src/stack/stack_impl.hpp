@@ -80,7 +80,8 @@ struct Stack::Impl final : link::FrameSink {
   tcp::Config tcp_defaults;
   Counters counters;
   BufferBudget memory;  // before the connections, which give their bytes back as they go
-  tcp::Context ctx{counters, nullptr, &memory};
+  BufferPool buffers;   // before the connections, whose rings give their storage back to it
+  tcp::Context ctx{counters, nullptr, &memory, &buffers};
   ip::Reassembler reasm{{}, &memory};  // partial datagrams count against the buffer memory
   trace::Sink* trace = nullptr;
   Instant now{};

@@ -53,9 +53,9 @@ Connection::Connection(Context& ctx, const Config& config, const FourTuple& tupl
       snd_una_(iss),
       snd_nxt_(iss),
       snd_max_(iss),
-      send_buffer_(config.send_buffer),
+      send_buffer_(config.send_buffer, ctx.buffers),
       send_buffer_seq_(iss + 1),
-      receive_buffer_(config.receive_buffer + scale_slack(config)),
+      receive_buffer_(config.receive_buffer + scale_slack(config), ctx.buffers),
       rto_(config.rto_initial, config.rto_min, config.rto_max),
       cc_(std::make_unique<Reno>(send_mss_)),
       last_received_(now) {

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "base/buffer_budget.hpp"
+#include "base/buffer_pool.hpp"
 #include "base/byte_ring.hpp"
 #include "stack/counters.hpp"
 #include "synack/endpoint.hpp"
@@ -51,6 +52,9 @@ struct Context {
   // The stack's buffer memory: each connection charges the bytes it holds, and refuses
   // data and writes that would go over the limit. Null: no limit.
   BufferBudget* memory = nullptr;
+  // Where the send and receive rings take their storage while they hold data (null: the
+  // heap directly); it outlives every connection made with this context.
+  BufferPool* buffers = nullptr;
 };
 
 class Connection {
@@ -109,6 +113,7 @@ class Connection {
   // The next segment to send at `now`, if any. Call until it returns false.
   bool next_segment(Instant now, OutSegment& out);
   const ByteRing& send_buffer() const { return send_buffer_; }
+  const ByteRing& receive_buffer() const { return receive_buffer_; }
 
   // --- Queries -----------------------------------------------------------------------------
   State state() const { return state_; }
