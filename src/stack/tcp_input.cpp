@@ -17,11 +17,16 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
     payload->copy_out(out.payload_offset,
                       std::span<std::uint8_t>(tx.data() + kIp + header, out.payload_length));
   }
-  // The builder computes the checksum [RFC9293 MUST-2].
+  // The builder computes the checksum [RFC9293 MUST-2], or on a link with segmentation
+  // offload the link does (each piece's), from the pseudo-header sum the builder leaves.
+  const bool offload = link.max_segmented_frame() != 0;
   const std::size_t len = wire::write_tcp_in_place(
       wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), out.header, out.payload_length,
-      tuple.local.address.to_u32(), tuple.remote.address.to_u32());
-  send_ip(tuple.remote.address, wire::kTcp, len, out.cause);
+      tuple.local.address.to_u32(), tuple.remote.address.to_u32(),
+      offload ? wire::TcpChecksum::pseudo_header_only : wire::TcpChecksum::full);
+  const std::size_t segment_size =
+      !offload ? 0 : (out.segment_size != 0 ? out.segment_size : std::size_t{0xffff});
+  send_ip(tuple.remote.address, wire::kTcp, len, out.cause, segment_size);
 }
 
 // RFC 9293 §3.10.7.1: if the incoming segment has an ACK, <SEQ=SEG.ACK><CTL=RST>;
@@ -54,7 +59,8 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
     drop(ip.packet(), "tcp", wire::to_string(parsed.error()));
     return;
   }
-  if (!wire::tcp_checksum_ok(ip.src().to_u32(), ip.dst().to_u32(), bytes)) {  // [RFC9293 MUST-3]
+  // [RFC9293 MUST-3], unless the medium vouches for it (link::FrameSink::on_trusted_frame).
+  if (!rx_checksum_trusted && !wire::tcp_checksum_ok(ip.src().to_u32(), ip.dst().to_u32(), bytes)) {
     ++counters.tcp.bad_checksum;
     drop(ip.packet(), "tcp", "bad checksum");
     return;

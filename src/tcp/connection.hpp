@@ -51,6 +51,9 @@ struct Context {
   // The stack's buffer memory: each connection charges the bytes it holds, and refuses
   // data and writes that would go over the limit. Null: no limit.
   BufferBudget* memory = nullptr;
+  // The most payload one outgoing segment may carry when the link segments it (TSO, see
+  // link::Link::send_segmented): several MSS-sized segments go as one. 0: one MSS each.
+  std::size_t max_super_segment = 0;
 };
 
 class Connection {
@@ -225,7 +228,9 @@ class Connection {
   // `force`: the persist timer fired; send what the window allows, however small.
   bool next_data_or_fin(Instant now, OutSegment& out, bool force);
   // A segment of data (and FIN, if it reaches it) from `start`, at most `len` octets.
-  void fill_data(OutSegment& out, Seq start, std::size_t len, Instant now) const;
+  // `segments`: how many MSS-sized segments the one may stand for (TSO), 1 without.
+  void fill_data(OutSegment& out, Seq start, std::size_t len, Instant now,
+                 std::size_t segments = 1) const;
   // The most payload one segment can carry after its options (RFC 6691).
   std::size_t max_payload(const OutSegment& out) const;
   // Records what went out; `in_line` segments continue from SND.NXT.

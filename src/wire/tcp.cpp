@@ -62,7 +62,8 @@ std::size_t tcp_header_length(const TcpHeader& header) {
 }
 
 std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
-                               std::size_t payload_length, std::uint32_t src, std::uint32_t dst) {
+                               std::size_t payload_length, std::uint32_t src, std::uint32_t dst,
+                               TcpChecksum checksum) {
   const bool syn = header.flags.has(TcpFlags::syn);
   const std::size_t header_length = tcp_header_length(header);
   const std::size_t total = header_length + payload_length;
@@ -81,6 +82,12 @@ std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
   write_options(out.subspan(tcp_min_header_length, header_length - tcp_min_header_length),
                 header.options, syn);
 
+  if (checksum == TcpChecksum::pseudo_header_only) {
+    ChecksumAccumulator acc;
+    add_ipv4_pseudo_header(acc, src, dst, ip_protocol_tcp, static_cast<std::uint16_t>(total));
+    store_be16(p + 16, acc.sum());
+    return total;
+  }
   const Bytes segment = out.first(total);
   store_be16(p + 16, transport_checksum(src, dst, ip_protocol_tcp, segment));
   return total;

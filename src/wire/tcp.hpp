@@ -154,9 +154,17 @@ std::size_t tcp_header_length(const TcpHeader& header);
 //
 // In place (no copy): the caller has already put `payload_length` bytes of payload at
 // out[tcp_header_length(header)], e.g. read straight from the send buffer.
+//
+// Checksum offload: with `pseudo_header_only` the checksum field gets only the folded,
+// uncomplemented sum of the pseudo-header (for the full length), as Linux leaves it for a
+// device that completes the checksum (virtio's VIRTIO_NET_HDR_F_NEEDS_CSUM): the device
+// sums from the TCP header to the end, field included, and stores the complement. The
+// payload is then never read here.
+enum class TcpChecksum { full, pseudo_header_only };
 [[nodiscard]] std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
                                              std::size_t payload_length, std::uint32_t src,
-                                             std::uint32_t dst);
+                                             std::uint32_t dst,
+                                             TcpChecksum checksum = TcpChecksum::full);
 // Copying: `payload` is copied to follow the header (memmove, so it may overlap `out`).
 [[nodiscard]] std::size_t write_tcp(MutableBytes out, const TcpHeader& header, Bytes payload,
                                     std::uint32_t src, std::uint32_t dst);
