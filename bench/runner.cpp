@@ -89,7 +89,8 @@ std::vector<Result> run_scenarios(const std::vector<Scenario>& scenarios,
 }
 
 void print_table(const std::vector<Result>& results, int repetitions, std::ostream& out) {
-  out << "Medians of " << repetitions << " runs, (min–max); advantage = how many times better "
+  out << "Medians of " << repetitions << (repetitions == 1 ? " run" : " runs")
+      << " (min–max); advantage = how many times better "
       << "synack is than its peer in the same run.\n\n"
       << "| scenario | unit | synack | peer | peer figure | advantage | target |\n"
       << "|---|---|---:|---|---:|---:|---|\n";

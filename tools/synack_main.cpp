@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/bench.hpp"
 #include "tools/demo.hpp"
 #include "tools/net_commands.hpp"
 #include "tools/scenarios.hpp"
@@ -83,7 +84,31 @@ int main(int argc, char** argv) {
   soak_cmd->add_option("--trace", soak.trace_file, "Writes the event log of the run to FILE")
       ->type_name("FILE");
 
+  synack::tools::BenchOptions bench;
+  bool quick = false;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "Measures synack beside the Linux kernel and lwIP, scenario by scenario");
+  bench_cmd->footer(
+      "\nEach scenario runs synack and its peer alternately and prints the median, min and\n"
+      "max of the runs and how many times better synack is. BENCHMARKS.md records results.\n"
+      "Scenarios over TUN and veth need root.");
+  bench_cmd->add_option("--runs", bench.runner.repetitions, "Runs of each, at least 1")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  bench_cmd->add_option("--only", bench.runner.only, "Runs only these scenarios (repeatable)")
+      ->type_name("ID");
+  bench_cmd->add_flag("--quick", quick, "Tiny sizes, one run: proves each still works (CI)");
+  bench_cmd->add_flag("--list", bench.list, "Names the scenarios and exits");
+
   CLI11_PARSE(app, argc, argv);
+  if (bench_cmd->parsed()) {
+    if (quick) {
+      bench.runner.effort = synack::bench::Effort::Quick;
+      bench.runner.repetitions = 1;
+    }
+    return synack::tools::run_bench_command(bench, std::cout, std::cerr,
+                                            isatty(STDERR_FILENO) == 1);
+  }
   if (soak_cmd->parsed()) {
     if (replay_seed != 0) soak = {replay_seed, 1, true, soak.trace_file};
     return synack::tools::run_soak_command(soak, std::cout);

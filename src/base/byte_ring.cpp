@@ -29,6 +29,16 @@ void ByteRing::write_at(std::size_t offset, std::span<const std::uint8_t> data) 
   std::memcpy(data_.get(), data.data() + first, data.size() - first);
 }
 
+std::array<std::span<const std::uint8_t>, 2> ByteRing::pieces(std::size_t offset,
+                                                              std::size_t n) const {
+  assert(offset + n <= size_);
+  if (n == 0) return {};
+  const std::size_t start = (head_ + offset) % capacity_;
+  const std::size_t first = std::min(n, capacity_ - start);
+  return {std::span<const std::uint8_t>(data_.get() + start, first),
+          std::span<const std::uint8_t>(data_.get(), n - first)};
+}
+
 std::size_t ByteRing::copy_out(std::size_t offset, std::span<std::uint8_t> out) const {
   if (offset >= size_) return 0;
   const std::size_t n = std::min(out.size(), size_ - offset);

@@ -3,6 +3,7 @@
 // offset without consuming (retransmission reads what is sent but not yet acknowledged).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,9 @@ class ByteRing {
   std::size_t push(std::span<const std::uint8_t> data);
   // Copies up to out.size() bytes starting `offset` bytes past the front; returns how many.
   std::size_t copy_out(std::size_t offset, std::span<std::uint8_t> out) const;
+  // The bytes [offset, offset + n) in place, as at most two pieces (the ring may wrap),
+  // for a caller that copies them itself (and checksums them on the way). Within size().
+  std::array<std::span<const std::uint8_t>, 2> pieces(std::size_t offset, std::size_t n) const;
   // Writes `data` at `offset` past the front, within capacity, without changing size():
   // for out-of-order data placed ahead of what is readable.
   void write_at(std::size_t offset, std::span<const std::uint8_t> data);

@@ -52,8 +52,8 @@ class Link {
   // the segments it stands for: its payload cut into `segment_size`-octet pieces (the last
   // may be shorter), each behind a copy of the IP and TCP headers with the lengths, IP id
   // and sequence number advanced and FIN and PSH on the last piece only, as Linux's GSO
-  // cuts. The TCP checksum field holds only the pseudo-header sum (wire::TcpChecksum::
-  // pseudo_header_only) and the medium completes each piece's checksum. A frame of one
+  // cuts. The TCP checksum field holds only the pseudo-header sum (wire::
+  // write_tcp_in_place_for_offload) and the medium completes each piece's checksum. A frame of one
   // piece is sent this way too, for the checksum offload alone. The default does it all in
   // software (link/tcp_segmentation.hpp) and send()s each piece.
   virtual void send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size);

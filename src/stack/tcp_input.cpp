@@ -1,8 +1,10 @@
 // TCP input: parse and verify, then demultiplex: an existing connection (by 4-tuple), a
 // listener (RFC 9293 §3.10.7.2), or nobody (CLOSED, §3.10.7.1: answer with RST).
 #include <algorithm>
+#include <cstring>
 
 #include "stack/stack_impl.hpp"
+#include "wire/checksum.hpp"
 
 namespace synack {
 
@@ -13,20 +15,34 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
                            const ByteRing* payload) {
   constexpr std::size_t kIp = 20;
   const std::size_t header = wire::tcp_header_length(out.header);
-  if (out.payload_length > 0 && payload) {
-    payload->copy_out(out.payload_offset,
-                      std::span<std::uint8_t>(tx.data() + kIp + header, out.payload_length));
-  }
-  // The builder computes the checksum [RFC9293 MUST-2], or on a link with segmentation
-  // offload the link does (each piece's), from the pseudo-header sum the builder leaves.
+  // With segmentation offload the link completes each piece's checksum [RFC9293 MUST-2]
+  // from the pseudo-header sum left in the field; otherwise the builder computes it, the
+  // payload summed as it is copied out of the send buffer, while it is in the cache.
   const bool offload = link.max_segmented_frame() != 0;
-  const std::size_t len = wire::write_tcp_in_place(
-      wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), out.header, out.payload_length,
-      tuple.local.address.to_u32(), tuple.remote.address.to_u32(),
-      offload ? wire::TcpChecksum::pseudo_header_only : wire::TcpChecksum::full);
-  const std::size_t segment_size =
-      !offload ? 0 : (out.segment_size != 0 ? out.segment_size : std::size_t{0xffff});
-  send_ip(tuple.remote.address, wire::kTcp, len, out.cause, segment_size);
+  wire::ChecksumAccumulator payload_sum;
+  if (out.payload_length > 0 && payload) {
+    std::uint8_t* to = tx.data() + kIp + header;
+    for (const auto piece : payload->pieces(out.payload_offset, out.payload_length)) {
+      if (offload) {
+        if (!piece.empty()) std::memcpy(to, piece.data(), piece.size());
+      } else {
+        wire::copy_and_add(wire::MutableBytes(to, piece.size()), piece, payload_sum);
+      }
+      to += piece.size();
+    }
+  }
+  const wire::MutableBytes segment(tx.data() + kIp, tx.size() - kIp);
+  const std::uint32_t src = tuple.local.address.to_u32(), dst = tuple.remote.address.to_u32();
+  if (offload) {
+    const std::size_t len =
+        wire::write_tcp_in_place_for_offload(segment, out.header, out.payload_length, src, dst);
+    send_ip(tuple.remote.address, wire::kTcp, len, out.cause,
+            out.segment_size != 0 ? out.segment_size : std::size_t{0xffff});
+    return;
+  }
+  const std::size_t len = wire::write_tcp_in_place(segment, out.header, out.payload_length, src,
+                                                   dst, payload_sum.sum());
+  send_ip(tuple.remote.address, wire::kTcp, len, out.cause);
 }
 
 // RFC 9293 §3.10.7.1: if the incoming segment has an ACK, <SEQ=SEG.ACK><CTL=RST>;

@@ -227,10 +227,14 @@ class Connection {
   bool next_retransmission(Instant now, OutSegment& out);
   // `force`: the persist timer fired; send what the window allows, however small.
   bool next_data_or_fin(Instant now, OutSegment& out, bool force);
+  // Output is held back (Nagle, SWS avoidance, a shut window): arms the persist timer when
+  // nothing in flight will bring an ACK to restart it.
+  void hold_output(std::size_t avail, Instant now);
   // A segment of data (and FIN, if it reaches it) from `start`, at most `len` octets.
-  // `segments`: how many MSS-sized segments the one may stand for (TSO), 1 without.
+  // `super_segment`: with TSO, the most payload one segment may carry, in whole segments
+  // of max_payload() (Context::max_super_segment); 0: one segment's worth.
   void fill_data(OutSegment& out, Seq start, std::size_t len, Instant now,
-                 std::size_t segments = 1) const;
+                 std::size_t super_segment = 0) const;
   // The most payload one segment can carry after its options (RFC 6691).
   std::size_t max_payload(const OutSegment& out) const;
   // Records what went out; `in_line` segments continue from SND.NXT.

@@ -78,12 +78,12 @@ std::size_t Connection::max_payload(const OutSegment& out) const {
 }
 
 void Connection::fill_data(OutSegment& out, Seq start, std::size_t len, Instant now,
-                           std::size_t segments) const {
+                           std::size_t super_segment) const {
   const Seq end = send_buffer_end();
   fill_header(out, start, TcpFlags::ack, now);
   const auto avail = after(end, start) ? static_cast<std::size_t>(end - start) : 0;
   const std::size_t mss = max_payload(out);
-  const std::size_t n = std::min({len, avail, mss * segments});
+  const std::size_t n = std::min({len, avail, std::max(mss, super_segment / mss * mss)});
   TcpFlags flags = TcpFlags::ack;
   if (n > 0 && n == avail) flags = flags | TcpFlags::psh;  // [RFC9293 MUST-61]
   if (fin_queued_ && start + n == end) flags = flags | TcpFlags::fin;
@@ -236,6 +236,19 @@ bool Connection::next_retransmission(Instant now, OutSegment& out) {
   return true;
 }
 
+void Connection::hold_output(std::size_t avail, Instant now) {
+  // [RFC9293 MUST-34, MUST-35, MUST-36] With nothing in flight, no ACK will come to restart
+  // output: the persist timer probes a shut window (RFC 9293 §3.8.6.1), and is the SWS
+  // override timeout (§3.8.6.2.1) for a window too small to fill. It backs off, and never
+  // gives up while the peer answers.
+  if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
+    Duration wait = rto_.rto();
+    for (int i = 0; i < persist_backoff_ && wait < config_.rto_max; ++i) wait *= 2;
+    arm(Timer::Persist,
+        clamp_to_user_timeout(now + std::min(wait, config_.rto_max), probes_stamp_, now));
+  }
+}
+
 bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
   if (!sends_data(state_)) return false;
   // After a timeout SND.NXT walks back over the window; what the receiver SACKed need not
@@ -262,17 +275,21 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
   const std::uint32_t cwnd_room = cc_->cwnd() > in_flight ? cc_->cwnd() - in_flight : 0;
   const std::size_t limit = std::min<std::size_t>(
       window_room > 0 ? static_cast<std::uint32_t>(window_room) : 0, cwnd_room);
+  // Nothing can go (no data and no FIN to send, or data but no room for a byte of it): the
+  // decision below is then "hold", so skip building the header it would throw away. Each
+  // flush ends with such a call, and a receiver makes one per segment it ACKs.
+  if (avail == 0 && !fin_queued_) return false;
+  if (avail > 0 && limit == 0) {
+    hold_output(avail, now);
+    return false;
+  }
   const bool retransmission = before(snd_nxt_, snd_max_);
   // TSO: new data may go as one super-segment of several full segments, within the same
   // windows. A retransmission after a timeout stays one segment, so that it steps over
   // what the receiver SACKed exactly as above.
-  std::size_t segments = 1;
-  if (!retransmission && ctx_->max_super_segment > 0) {
-    fill_header(out, snd_nxt_, TcpFlags::ack, now);
-    segments = std::max<std::size_t>(1, ctx_->max_super_segment / max_payload(out));
-  }
-  fill_data(out, snd_nxt_, limit, now, segments);
-  if (const std::size_t mss = out.segment_size; segments > 1 && out.payload_length > mss) {
+  const std::size_t super = retransmission ? 0 : ctx_->max_super_segment;
+  fill_data(out, snd_nxt_, limit, now, super);
+  if (const std::size_t mss = out.segment_size; out.payload_length > mss) {
     // As N segments: the full ones go; a short last one goes only as it would on its own
     // behind them, with data then in flight: Nagle holds it (below) unless TCP_NODELAY,
     // and the FIN or a forced probe takes it along.
@@ -280,7 +297,7 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     const bool tail_goes =
         tail == 0 || out.header.flags.has(TcpFlags::fin) || force ||
         (config_.nodelay && (out.payload_length == avail || tail >= max_snd_wnd_ / 2));
-    if (!tail_goes) fill_data(out, snd_nxt_, out.payload_length - tail, now, segments);
+    if (!tail_goes) fill_data(out, snd_nxt_, out.payload_length - tail, now, super);
   }
   const std::size_t n = out.payload_length;
   const bool fin = out.header.flags.has(TcpFlags::fin);
@@ -298,16 +315,7 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     hold = !(full || ((all || half_window) && nagle_ok));
   }
   if (hold) {
-    // [RFC9293 MUST-34, MUST-35, MUST-36] With nothing in flight, no ACK will come to restart
-    // output: the persist timer probes
-    // a shut window (RFC 9293 §3.8.6.1), and is the SWS override timeout (§3.8.6.2.1) for a
-    // window too small to fill. It backs off, and never gives up while the peer answers.
-    if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
-      Duration wait = rto_.rto();
-      for (int i = 0; i < persist_backoff_ && wait < config_.rto_max; ++i) wait *= 2;
-      arm(Timer::Persist,
-          clamp_to_user_timeout(now + std::min(wait, config_.rto_max), probes_stamp_, now));
-    }
+    hold_output(avail, now);
     return false;
   }
   out.retransmission = retransmission;

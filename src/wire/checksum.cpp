@@ -1,5 +1,6 @@
 #include "wire/checksum.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -116,6 +117,15 @@ void ChecksumAccumulator::add(Bytes data) {
   const std::uint16_t s = sum_words(p, n);
   sum_ += s;
   odd_ = (n % 2) != 0;
+}
+
+void copy_and_add(MutableBytes dst, Bytes src, ChecksumAccumulator& acc) {
+  constexpr std::size_t kPiece = 2048;  // even, so only the last piece can be odd
+  for (std::size_t at = 0; at < src.size(); at += kPiece) {
+    const std::size_t n = std::min(kPiece, src.size() - at);
+    std::memcpy(dst.data() + at, src.data() + at, n);
+    acc.add(Bytes(dst.data() + at, n));
+  }
 }
 
 std::uint16_t ChecksumAccumulator::sum() const {

@@ -31,6 +31,11 @@ class ChecksumAccumulator {
   bool odd_ = false;  // an odd number of bytes has been added so far
 };
 
+// Copies `src` into `dst` (of the same size) and adds the bytes to `acc`: the checksum of
+// data on its way into a packet, summed in pieces small enough to be read back from the L1
+// cache the copy just brought them into, rather than in a second pass over the packet.
+void copy_and_add(MutableBytes dst, Bytes src, ChecksumAccumulator& acc);
+
 // Checksum of a contiguous buffer, ready to store (complemented).
 std::uint16_t internet_checksum(Bytes data);
 

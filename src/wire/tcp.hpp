@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <ranges>
 #include <string>
 
@@ -153,18 +154,20 @@ std::size_t tcp_header_length(const TcpHeader& header);
 // too short or the segment would exceed 65535 bytes.
 //
 // In place (no copy): the caller has already put `payload_length` bytes of payload at
-// out[tcp_header_length(header)], e.g. read straight from the send buffer.
-//
-// Checksum offload: with `pseudo_header_only` the checksum field gets only the folded,
-// uncomplemented sum of the pseudo-header (for the full length), as Linux leaves it for a
-// device that completes the checksum (virtio's VIRTIO_NET_HDR_F_NEEDS_CSUM): the device
-// sums from the TCP header to the end, field included, and stores the complement. The
-// payload is then never read here.
-enum class TcpChecksum { full, pseudo_header_only };
+// out[tcp_header_length(header)], e.g. read straight from the send buffer. When the caller
+// summed the payload as it placed it (copy_and_add), `payload_sum` (ChecksumAccumulator::
+// sum()) saves reading it again.
 [[nodiscard]] std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
                                              std::size_t payload_length, std::uint32_t src,
                                              std::uint32_t dst,
-                                             TcpChecksum checksum = TcpChecksum::full);
+                                             std::optional<std::uint16_t> payload_sum = {});
+// Checksum offload: the same, but the checksum field gets only the folded, uncomplemented
+// sum of the pseudo-header (for the full length), as Linux leaves it for a device that
+// completes the checksum (virtio's VIRTIO_NET_HDR_F_NEEDS_CSUM): the device sums from the
+// TCP header to the end, field included, and stores the complement. The payload is not read.
+[[nodiscard]] std::size_t write_tcp_in_place_for_offload(MutableBytes out, const TcpHeader& header,
+                                                         std::size_t payload_length,
+                                                         std::uint32_t src, std::uint32_t dst);
 // Copying: `payload` is copied to follow the header (memmove, so it may overlap `out`).
 [[nodiscard]] std::size_t write_tcp(MutableBytes out, const TcpHeader& header, Bytes payload,
                                     std::uint32_t src, std::uint32_t dst);

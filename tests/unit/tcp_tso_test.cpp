@@ -157,9 +157,9 @@ std::vector<std::uint8_t> partial_checksum_frame(std::uint32_t seq, std::uint32_
   h.window = 65535;
   std::vector<std::uint8_t> f(20 + 20 + payload.size());
   std::copy(payload.begin(), payload.end(), f.begin() + 40);
-  const std::size_t len = wire::write_tcp_in_place(
+  const std::size_t len = wire::write_tcp_in_place_for_offload(
       wire::MutableBytes(f.data() + 20, f.size() - 20), h, payload.size(),
-      RawPeer::kRemote.to_u32(), RawPeer::kLocal.to_u32(), wire::TcpChecksum::pseudo_header_only);
+      RawPeer::kRemote.to_u32(), RawPeer::kLocal.to_u32());
   EXPECT_EQ(len, 20 + payload.size());
   wire::Ipv4Header ip;
   ip.src = RawPeer::kRemote;

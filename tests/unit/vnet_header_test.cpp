@@ -36,9 +36,8 @@ constexpr std::uint32_t kDst = 0xc6120001;  // 198.18.0.1
   h.flags = flags;
   h.window = 1000;
   h.options.timestamps = wire::TcpTimestamps{1, 2};  // 12 option bytes, in every piece
-  const std::size_t len =
-      wire::write_tcp_in_place(wire::MutableBytes(f.data() + 20, f.size() - 20), h, payload, kSrc,
-                               kDst, wire::TcpChecksum::pseudo_header_only);
+  const std::size_t len = wire::write_tcp_in_place_for_offload(
+      wire::MutableBytes(f.data() + 20, f.size() - 20), h, payload, kSrc, kDst);
   EXPECT_EQ(len, 32 + payload);
   wire::Ipv4Header ip;
   ip.src = wire::Ipv4Address(kSrc);

@@ -116,6 +116,27 @@ TEST(ChecksumAccumulator, EveryTwoWaySplitOfEveryLengthUpTo2048) {
   }
 }
 
+TEST(ChecksumAccumulator, CopyAndAddCopiesExactlyAndSumsAsAdd) {
+  // Lengths across the 2048-byte pieces copy_and_add works in, starting even and odd.
+  std::mt19937 rng(5);
+  for (const std::size_t length : {0u, 1u, 2047u, 2048u, 2049u, 4096u, 6001u, 65495u}) {
+    const auto b = random_bytes(rng, length);
+    for (const bool odd_start : {false, true}) {
+      ChecksumAccumulator copied, plain;
+      if (odd_start) {
+        copied.add(Bytes(b).first(std::min<std::size_t>(1, length)));
+        plain.add(Bytes(b).first(std::min<std::size_t>(1, length)));
+      }
+      const Bytes rest = Bytes(b).subspan(odd_start ? std::min<std::size_t>(1, length) : 0);
+      std::vector<std::uint8_t> out(rest.size(), 0xee);
+      copy_and_add(out, rest, copied);
+      plain.add(rest);
+      ASSERT_EQ(out, to_vector(rest)) << length;
+      ASSERT_EQ(copied.sum(), plain.sum()) << length << (odd_start ? " odd" : " even");
+    }
+  }
+}
+
 TEST(ChecksumAccumulator, ThreeWaySplitsAtEveryParityOfEveryLengthUpTo2048) {
   // Two cut points, each at an odd or an even position: odd-odd hands a pending half word
   // through a middle piece and back.

@@ -3,6 +3,8 @@
 // must pass our checksum check and come out of our builder byte for byte.
 #include "wire/tcp.hpp"
 
+#include "wire/checksum.hpp"
+
 #include <gtest/gtest.h>
 
 #include "support/hex.hpp"
@@ -300,6 +302,25 @@ TEST(TcpWrite, InPlacePayloadAfterHeadroomMatchesTheCopy) {
   ASSERT_EQ(write_tcp(copied, h, payload, src_addr, dst_addr), n);
   EXPECT_EQ(to_hex(Bytes(frame).subspan(headroom, n)), to_hex(Bytes(copied).first(n)));
   EXPECT_TRUE(tcp_checksum_ok(src_addr, dst_addr, Bytes(frame).subspan(headroom, n)));
+}
+
+TEST(TcpWrite, PayloadSummedOnTheWayInGivesTheSameChecksum) {
+  // The send path sums the payload as it copies it (copy_and_add) and hands the sum over;
+  // the segment must be byte for byte the one summed in full, odd payload lengths included.
+  const TcpHeader h = sample_header();
+  for (const std::size_t length :
+       {std::size_t{1}, std::size_t{2}, std::size_t{1459}, std::size_t{1460}, std::size_t{4097}}) {
+    std::vector<std::uint8_t> payload(length);
+    for (std::size_t i = 0; i < length; ++i) payload[i] = static_cast<std::uint8_t>(i * 7 + 3);
+    const std::size_t header_length = tcp_header_length(h);
+    std::vector<std::uint8_t> summed(header_length + length), full(header_length + length);
+    ChecksumAccumulator acc;
+    copy_and_add(MutableBytes(summed).subspan(header_length), payload, acc);
+    const std::size_t n = write_tcp_in_place(summed, h, length, src_addr, dst_addr, acc.sum());
+    ASSERT_EQ(write_tcp(full, h, payload, src_addr, dst_addr), n) << length;
+    EXPECT_EQ(summed, full) << length;
+    EXPECT_TRUE(tcp_checksum_ok(src_addr, dst_addr, summed)) << length;
+  }
 }
 
 TEST(TcpWrite, PayloadMayAlreadySitInTheOutputBuffer) {

@@ -1,0 +1,124 @@
+// Bulk transfer between two in-process stacks: one connection (inproc_bulk) or many at once
+// (inproc_bulk_per_segment, the scaling scenario).
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "bench/scenarios/inproc.hpp"
+#include "bench/scenarios/stack_pair.hpp"
+#include "stack/counters.hpp"
+
+namespace synack::bench {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+constexpr std::size_t kChunk = 256 * 1024;  // bytes per write() and per read()
+// A transfer that makes no progress for this long has stalled: a failed run, not a hang.
+constexpr auto kStallLimit = std::chrono::seconds(5);
+
+// One direction of one connection: what was written, what was read and checked.
+struct Stream {
+  SocketId client = -1, server = -1;
+  std::uint64_t length = 0, sent = 0, received = 0;
+};
+
+// Writes what the send buffer takes and reads and checks what arrived, for one stream.
+// Returns false when the bytes read are not the pattern.
+bool pump(StackPair& pair, Stream& s, const std::vector<std::uint8_t>& pattern,
+          std::vector<std::uint8_t>& buffer) {
+  while (s.sent < s.length) {
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, s.length - s.sent));
+    std::size_t n = 0;
+    const std::size_t offset = s.sent % kPatternPeriod;
+    if (pair.client().write(s.client, std::span(pattern).subspan(offset, want), n) || n == 0) break;
+    s.sent += n;
+  }
+  for (;;) {
+    std::size_t n = 0;
+    if (pair.server().read(s.server, buffer, n) || n == 0) break;
+    if (std::memcmp(buffer.data(), pattern.data() + s.received % kPatternPeriod, n) != 0) {
+      return false;
+    }
+    s.received += n;
+  }
+  return true;
+}
+
+// Runs the streams to completion; the wall time in seconds, or a failed Run.
+Run transfer(StackPair& pair, std::vector<Stream>& streams) {
+  const auto pattern = pattern_block(kPatternPeriod + kChunk);
+  std::vector<std::uint8_t> buffer(kChunk);
+  const auto start = Steady::now();
+  auto last_progress = start;
+  std::size_t done = 0;
+  std::uint64_t total_received = 0;
+  while (done < streams.size()) {
+    done = 0;
+    std::uint64_t received = 0;
+    for (Stream& s : streams) {
+      if (s.received < s.length && !pump(pair, s, pattern, buffer)) {
+        return Run::fail("bytes read differ from the bytes written");
+      }
+      received += s.received;
+      done += s.received == s.length;
+    }
+    pair.step();
+    const auto now = Steady::now();
+    if (received != total_received) {
+      total_received = received;
+      last_progress = now;
+    } else if (now - last_progress > kStallLimit) {
+      return Run::fail("stalled at " + std::to_string(received) + " bytes");
+    }
+  }
+  return Run::of(std::chrono::duration<double>(Steady::now() - start).count());
+}
+
+}  // namespace
+
+Run inproc_bulk(std::uint64_t bytes, std::uint16_t mss) {
+  StackPair pair({.mtu = std::size_t{mss} + 40u});
+  const SocketId listener = pair.listen(StackPair::kServerPort, 16);
+  const auto conns = pair.open(listener, StackPair::kServerPort, 1);
+  if (conns.size() != 1) return Run::fail("could not open the connection");
+  std::vector<Stream> streams{{conns[0].first, conns[0].second, bytes, 0, 0}};
+  const Run secs = transfer(pair, streams);
+  if (!secs.ok()) return secs;
+  if (pair.client().counters().tcp.retrans_segs != 0) {
+    return Run::fail("retransmissions on a lossless link");
+  }
+  return Run::of(static_cast<double>(bytes) * 8 / secs.value / 1e9);
+}
+
+Run inproc_bulk_per_segment(std::uint64_t bytes, std::size_t connections) {
+  // Buffers small enough that 100,000 connections fit, large enough for a few segments.
+  StackPair pair({.buffer = 16 * 1024,
+                  .link_slots = 4096,
+                  .max_sockets = 2 * connections + 16,
+                  .max_buffer_memory = std::size_t{16} << 30});
+  std::vector<Stream> streams;
+  const std::uint64_t each = std::max<std::uint64_t>(bytes / connections, 1);
+  // Ephemeral ports run out past 28,232 connections to one port: spread over several.
+  constexpr std::size_t kPerPort = 20000;
+  for (std::size_t port_index = 0; streams.size() < connections; ++port_index) {
+    const auto port = static_cast<std::uint16_t>(StackPair::kServerPort + port_index);
+    const SocketId listener = pair.listen(port, 128);
+    if (listener < 0) return Run::fail("listen failed");
+    const std::size_t n = std::min(kPerPort, connections - streams.size());
+    const auto conns = pair.open(listener, port, n);
+    if (conns.size() != n) return Run::fail("opened only " + std::to_string(conns.size()));
+    for (const auto& [c, s] : conns) streams.push_back({c, s, each, 0, 0});
+  }
+  const std::uint64_t segments_before = pair.client().counters().tcp.out_segs;
+  const Run secs = transfer(pair, streams);
+  if (!secs.ok()) return secs;
+  const std::uint64_t segments = pair.client().counters().tcp.out_segs - segments_before;
+  if (segments == 0) return Run::fail("no segments sent");
+  return Run::of(secs.value * 1e9 / static_cast<double>(segments));
+}
+
+}  // namespace synack::bench

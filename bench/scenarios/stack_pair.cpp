@@ -1,0 +1,103 @@
+#include "bench/scenarios/stack_pair.hpp"
+
+#include <algorithm>
+
+#include "tcp/config.hpp"
+
+namespace synack::bench {
+
+namespace {
+
+constexpr Ipv4Address kClientAddress(198, 18, 0, 1);
+constexpr Ipv4Address kServerAddress(198, 18, 0, 2);
+
+std::unique_ptr<Stack> make_stack(link::Link& link, const Clock& clock, Ipv4Address address,
+                                  const PairConfig& config) {
+  StackConfig sc;
+  sc.address = address;
+  sc.max_sockets = config.max_sockets;
+  sc.max_buffer_memory = config.max_buffer_memory;
+  auto stack = std::make_unique<Stack>(link, clock, sc);
+  tcp::Config& tcp = stack->tcp_defaults();
+  tcp.send_buffer = config.buffer;
+  tcp.receive_buffer = config.buffer;
+  tcp.mss = static_cast<std::uint16_t>(config.mtu - 40);
+  tcp.nodelay = config.nodelay;
+  return stack;
+}
+
+}  // namespace
+
+StackPair::StackPair(const PairConfig& config) {
+  // Room for a whole window in flight each way, so the medium never drops: a bench of the
+  // stacks, not of loss recovery.
+  const std::size_t slots = std::max(config.link_slots, 2 * config.buffer / (config.mtu - 40) + 64);
+  auto [a, b] = link::MemoryLink::pair(config.mtu, slots);
+  client_link_ = std::move(a);
+  server_link_ = std::move(b);
+  client_ = make_stack(*client_link_, clock_, kClientAddress, config);
+  server_ = make_stack(*server_link_, clock_, kServerAddress, config);
+}
+
+Endpoint StackPair::server_endpoint(std::uint16_t port) const {
+  return Endpoint{kServerAddress, port};
+}
+
+void StackPair::step() {
+  const Instant now = clock_.now();
+  client_->poll(now);
+  server_->poll(now);
+}
+
+bool StackPair::settle() {
+  for (int i = 0; i < 100000; ++i) {
+    step();
+    if (!client_link_->has_pending() && !server_link_->has_pending()) return true;
+  }
+  return false;
+}
+
+SocketId StackPair::listen(std::uint16_t port, int backlog) {
+  SocketId l{};
+  if (server_->tcp_socket(l) || server_->bind(l, server_endpoint(port)) ||
+      server_->listen(l, backlog)) {
+    return -1;
+  }
+  return l;
+}
+
+std::vector<std::pair<SocketId, SocketId>> StackPair::open(SocketId listener, std::uint16_t port,
+                                                           std::size_t n) {
+  std::vector<std::pair<SocketId, SocketId>> out;
+  out.reserve(n);
+  // In batches no larger than the backlog the caller gave, so none is refused.
+  constexpr std::size_t kBatch = 64;
+  for (std::size_t done = 0; done < n;) {
+    const std::size_t batch = std::min(kBatch, n - done);
+    std::vector<SocketId> clients;
+    for (std::size_t i = 0; i < batch; ++i) {
+      SocketId c{};
+      if (client_->tcp_socket(c) ||
+          client_->connect(c, server_endpoint(port)) != std::errc::operation_in_progress) {
+        return out;
+      }
+      clients.push_back(c);
+    }
+    if (!settle()) return out;
+    for (const SocketId c : clients) {
+      SocketId s{};
+      if (server_->accept(listener, s)) return out;
+      out.emplace_back(c, s);
+    }
+    done += batch;
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> pattern_block(std::size_t size) {
+  std::vector<std::uint8_t> block(size);
+  for (std::size_t i = 0; i < size; ++i) block[i] = pattern_byte(i);
+  return block;
+}
+
+}  // namespace synack::bench
