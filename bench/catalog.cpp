@@ -1,6 +1,7 @@
 #include "bench/catalog.hpp"
 
 #include "bench/scenarios/inproc.hpp"
+#include "bench/scenarios/tun_bulk.hpp"
 
 namespace synack::bench {
 
@@ -30,6 +31,22 @@ Scenario scaling(std::size_t connections, const char* id, const char* title) {
   };
 }
 
+// synack over a TUN device against the kernel's cubic, in a namespace of its own.
+Scenario tun_bulk(const char* id, const char* title, Direction d, bool offloads,
+                  const char* target) {
+  return {id,
+          title,
+          "Gbit/s",
+          true,
+          [d, offloads](Effort e) {
+            return synack_tun_bulk(d, offloads,
+                                   sized(e, 16 * kMiB, offloads ? 4096 * kMiB : 1024 * kMiB));
+          },
+          "",
+          {},
+          target};
+}
+
 }  // namespace
 
 std::vector<Scenario> catalog() {
@@ -50,6 +67,15 @@ std::vector<Scenario> catalog() {
        "",
        {},
        "≥ 60 Gbit/s"},
+      tun_bulk("tun-to-kernel-offload", "TUN, synack to the kernel (cubic), IFF_VNET_HDR offloads",
+               Direction::ToKernel, true, "≥ 30 Gbit/s"),
+      tun_bulk("tun-from-kernel-offload",
+               "TUN, the kernel (cubic) to synack, IFF_VNET_HDR offloads", Direction::FromKernel,
+               true, "≥ 30 Gbit/s"),
+      tun_bulk("tun-to-kernel", "TUN, synack to the kernel (cubic), no offloads",
+               Direction::ToKernel, false, "≥ 85% of the raw TUN ceiling (about 6 Gbit/s)"),
+      tun_bulk("tun-from-kernel", "TUN, the kernel (cubic) to synack, no offloads",
+               Direction::FromKernel, false, "≥ 85% of the raw TUN ceiling (about 6 Gbit/s)"),
       {"conn-rate",
        "Connections per second (connect, 64 B each way, close)",
        "conn/s",
