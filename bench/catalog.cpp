@@ -12,6 +12,7 @@
 #include "bench/peers/lwip_bulk.hpp"
 #include "bench/scenarios/inproc.hpp"
 #include "bench/scenarios/memory.hpp"
+#include "bench/scenarios/tun_bulk.hpp"
 
 namespace synack::bench {
 
@@ -41,15 +42,21 @@ Scenario scaling(std::size_t connections, const char* id, const char* title) {
   };
 }
 
-// Over TUN against the kernel (issue 9, scenario 2): synack's side is not written yet, so
-// only the peer runs and the table shows synack's column as skipped.
-Run tun_not_yet(Effort) {
-  return Run::skip("synack over TUN: not yet measured");
-}
-
-Scenario over_tun(const char* id, const char* title, const char* peer_name,
-                  std::function<Run(Effort)> peer, const char* target) {
-  return {id, title, "Gbit/s", true, tun_not_yet, peer_name, std::move(peer), target};
+// synack over a TUN device against the kernel's cubic, in a namespace of its own, beside
+// `peer` (the raw TUN ceiling, or the kernel to itself over veth).
+Scenario over_tun(const char* id, const char* title, Direction d, bool offloads,
+                  const char* peer_name, std::function<Run(Effort)> peer, const char* target) {
+  return {id,
+          title,
+          "Gbit/s",
+          true,
+          [d, offloads](Effort e) {
+            return synack_tun_bulk(d, offloads,
+                                   sized(e, 16 * kMiB, offloads ? 4096 * kMiB : 1024 * kMiB));
+          },
+          peer_name,
+          std::move(peer),
+          target};
 }
 
 }  // namespace
@@ -76,39 +83,41 @@ std::vector<Scenario> catalog() {
        "kernel loopback, TCP_NODELAY, one core",
        [](Effort e) { return kernel_round_trip(sized(e, 1000, 200000)); }, "≤ 1 µs"},
       over_tun(
-          "tun-to-kernel-vnet", "Over TUN to the kernel, IFF_VNET_HDR offloads",
-          "raw TUN ceiling (no stack)",
+          "tun-to-kernel-offload", "TUN, synack to the kernel, IFF_VNET_HDR offloads",
+          Direction::ToKernel, true, "raw TUN ceiling (no stack)",
           [](Effort e) {
             return raw_tun_ceiling(Direction::ToKernel, true, sized(e, 16 * kMiB, 4096 * kMiB));
           },
           "≥ 30 Gbit/s"),
       over_tun(
-          "tun-from-kernel-vnet", "Over TUN from the kernel, IFF_VNET_HDR offloads",
-          "raw TUN ceiling (no stack)",
+          "tun-from-kernel-offload", "TUN, the kernel to synack, IFF_VNET_HDR offloads",
+          Direction::FromKernel, true, "raw TUN ceiling (no stack)",
           [](Effort e) {
             return raw_tun_ceiling(Direction::FromKernel, true, sized(e, 16 * kMiB, 4096 * kMiB));
           },
           "≥ 30 Gbit/s"),
       over_tun(
-          "tun-to-kernel", "Over TUN to the kernel, no offloads", "raw TUN ceiling (no stack)",
+          "tun-to-kernel", "TUN, synack to the kernel, no offloads", Direction::ToKernel, false,
+          "raw TUN ceiling (no stack)",
           [](Effort e) {
             return raw_tun_ceiling(Direction::ToKernel, false, sized(e, 16 * kMiB, 1024 * kMiB));
           },
           "≥ 85% of the raw TUN ceiling (advantage ≥ 0.85×)"),
       over_tun(
-          "tun-from-kernel", "Over TUN from the kernel, no offloads", "raw TUN ceiling (no stack)",
+          "tun-from-kernel", "TUN, the kernel to synack, no offloads", Direction::FromKernel, false,
+          "raw TUN ceiling (no stack)",
           [](Effort e) {
             return raw_tun_ceiling(Direction::FromKernel, false, sized(e, 16 * kMiB, 1024 * kMiB));
           },
           "≥ 85% of the raw TUN ceiling (advantage ≥ 0.85×)"),
       over_tun(
-          "tun-vs-veth-offloads", "Over TUN with offloads, beside the kernel over veth",
-          "kernel over veth, offloads, cubic",
-          [](Effort e) { return veth_bulk(true, sized(e, 16 * kMiB, 4096 * kMiB)); }, ""),
+          "tun-vs-veth-offload", "TUN with offloads (synack to the kernel), beside veth",
+          Direction::ToKernel, true, "the kernel to itself over veth, offloads",
+          [](Effort e) { return veth_bulk(true, sized(e, 16 * kMiB, 4096 * kMiB)); }, "—"),
       over_tun(
-          "tun-vs-veth", "Over TUN without offloads, beside the kernel over veth",
-          "kernel over veth, no offloads, cubic",
-          [](Effort e) { return veth_bulk(false, sized(e, 16 * kMiB, 1024 * kMiB)); }, ""),
+          "tun-vs-veth", "TUN without offloads (synack to the kernel), beside veth",
+          Direction::ToKernel, false, "the kernel to itself over veth, no offloads",
+          [](Effort e) { return veth_bulk(false, sized(e, 16 * kMiB, 1024 * kMiB)); }, "—"),
       // The kernel's count is capped by the descriptor limit (two a connection); both are
       // bytes per endpoint, so the sizes need not match.
       {"memory-idle", "Memory per idle established connection (per endpoint)", "B", false,

@@ -25,6 +25,10 @@ class CaptureLink final : public Link {
   std::size_t mtu() const override { return inner_.mtu(); }
   int poll_fd() const override { return inner_.poll_fd(); }
   std::optional<Instant> next_arrival() const override { return inner_.next_arrival(); }
+  // Offloads pass through; a super-segment is captured as sent, one frame (as tcpdump
+  // shows it on a device with TSO).
+  std::size_t max_segmented_frame() const override { return inner_.max_segmented_frame(); }
+  void send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) override;
 
  private:
   Link& inner_;

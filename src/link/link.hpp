@@ -15,6 +15,14 @@ namespace synack::link {
 class FrameSink {
  public:
   virtual void on_frame(wire::Bytes frame, Instant arrived) = 0;
+  // A frame whose TCP or UDP checksum the medium vouches for, so the sink must not verify
+  // it: a TUN device with IFF_VNET_HDR hands over the local kernel's frames marked
+  // VIRTIO_NET_HDR_F_NEEDS_CSUM, which carry only the pseudo-header sum in the checksum
+  // field (Linux's CHECKSUM_PARTIAL; a coalesced 64 KiB segment would be summed for
+  // nothing). The IPv4 header checksum is still checked. A sink that does not override this
+  // verifies as for any frame, and so drops such frames as bad checksums: the stack
+  // overrides it, and decorators forward it.
+  virtual void on_trusted_frame(wire::Bytes frame, Instant arrived) { on_frame(frame, arrived); }
 
  protected:
   ~FrameSink() = default;
@@ -34,6 +42,21 @@ class Link {
 
   // The largest frame the medium carries, in bytes (the IP MTU).
   virtual std::size_t mtu() const = 0;
+
+  // TCP segmentation offload (TSO/GSO) with checksum offload, for TCP over IPv4. A medium
+  // that can cut one large TCP segment into MSS-sized ones (a TUN device with IFF_VNET_HDR
+  // hands it to the kernel, which does) names the largest such frame it takes; 0, the
+  // default, means none, and the stack then never calls send_segmented.
+  virtual std::size_t max_segmented_frame() const { return 0; }
+  // Sends `frame`, one IPv4 packet carrying TCP (at most max_segmented_frame() bytes), as
+  // the segments it stands for: its payload cut into `segment_size`-octet pieces (the last
+  // may be shorter), each behind a copy of the IP and TCP headers with the lengths, IP id
+  // and sequence number advanced and FIN and PSH on the last piece only, as Linux's GSO
+  // cuts. The TCP checksum field holds only the pseudo-header sum (wire::
+  // write_tcp_in_place_for_offload) and the medium completes each piece's checksum. A frame of one
+  // piece is sent this way too, for the checksum offload alone. The default does it all in
+  // software (link/tcp_segmentation.hpp) and send()s each piece.
+  virtual void send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size);
 
   // For a real-time driver (src/runtime), which sleeps until one of these says there is
   // work. A file descriptor that polls readable when frames may be waiting, -1 for none.

@@ -44,6 +44,10 @@ void Stack::Impl::mark_dirty(ConnId id) {
 void Stack::Impl::flush(ConnId id) {
   tcp::Connection& c = *conns[id].conn;
   tcp::OutSegment out;
+  // How much one segment may carry when the link cuts it up (TSO): the link's largest
+  // frame less the largest IPv4 and TCP headers we write.
+  const std::size_t frame = link.max_segmented_frame();
+  ctx.max_super_segment = frame > 20 + 60 ? frame - 20 - 60 : 0;
   // Bounded: a connection cannot send more segments at once than its window allows, but
   // a bound keeps a bug from becoming a hang.
   for (int i = 0; i < 4096 && c.next_segment(now, out); ++i) {

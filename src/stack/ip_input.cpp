@@ -10,6 +10,12 @@ void Stack::Impl::drop(wire::Bytes packet, std::string_view layer, std::string_v
   if (trace) trace->on_drop(now, config.address, packet, layer, reason);
 }
 
+void Stack::Impl::on_trusted_frame(wire::Bytes frame, Instant arrived) {
+  rx_checksum_trusted = true;
+  on_frame(frame, arrived);
+  rx_checksum_trusted = false;
+}
+
 void Stack::Impl::on_frame(wire::Bytes frame, Instant /*arrived*/) {
   ++counters.ip.in_receives;
   auto parsed = wire::Ipv4View::parse(frame);
@@ -158,17 +164,25 @@ void Stack::Impl::deliver(const wire::Ipv4View& ip) {
 }
 
 void Stack::Impl::send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length,
-                          std::string_view cause) {
+                          std::string_view cause, std::size_t segment_size) {
   wire::Ipv4Header h;
   h.src = config.address;
   h.dst = dst;
   h.protocol = protocol;
-  h.id = ip_id++;
+  h.id = ip_id;
+  // A super-segment's pieces take consecutive ids, as the link numbers them.
+  const std::size_t pieces =
+      segment_size == 0 || length <= 60 ? 1 : (length + segment_size - 1) / segment_size;
+  ip_id = static_cast<std::uint16_t>(ip_id + pieces);
   const std::size_t header = wire::write_ipv4_header(wire::MutableBytes(tx.data(), 20), h, length);
   const wire::Bytes frame(tx.data(), header + length);
   ++counters.ip.out_requests;
   if (trace) trace->on_packet(now, config.address, trace::Direction::out, frame, cause);
-  link.send(frame, now);
+  if (segment_size != 0) {
+    link.send_segmented(frame, now, segment_size);
+  } else {
+    link.send(frame, now);
+  }
 }
 
 }  // namespace synack

@@ -102,6 +102,9 @@ struct Stack::Impl final : link::FrameSink {
   TimerWheel wheel;
   std::uint16_t ip_id = 0;
   std::array<std::uint8_t, 65536> tx{};  // one frame being built; the link copies it
+  // The frame being taken in came through on_trusted_frame: its transport checksum is the
+  // medium's word, not to be verified.
+  bool rx_checksum_trusted = false;
 
   // stack.cpp
   SocketSlot* slot(SocketId s);
@@ -138,6 +141,7 @@ struct Stack::Impl final : link::FrameSink {
 
   // ip_input.cpp / ip_output.cpp
   void on_frame(wire::Bytes frame, Instant arrived) override;
+  void on_trusted_frame(wire::Bytes frame, Instant arrived) override;
   void drop(wire::Bytes packet, std::string_view layer, std::string_view reason);
   // A source in our subnet that is its directed broadcast or network address.
   bool is_subnet_broadcast_or_network(Ipv4Address a) const;
@@ -145,8 +149,11 @@ struct Stack::Impl final : link::FrameSink {
   // Frees the partial datagrams whose time is up (on poll).
   void expire_fragments();
   void deliver(const wire::Ipv4View& ip);
-  // Builds IPv4 around the `length` bytes already at tx[20..] and sends them.
-  void send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length, std::string_view cause);
+  // Builds IPv4 around the `length` bytes already at tx[20..] and sends them. A nonzero
+  // `segment_size` sends a TCP frame through the link's segmentation offload
+  // (Link::send_segmented), its checksum left to the link.
+  void send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length, std::string_view cause,
+               std::size_t segment_size = 0);
 
   // tcp_input.cpp
   void tcp_input(const wire::Ipv4View& ip);

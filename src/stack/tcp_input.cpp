@@ -1,6 +1,7 @@
 // TCP input: parse and verify, then demultiplex: an existing connection (by 4-tuple), a
 // listener (RFC 9293 §3.10.7.2), or nobody (CLOSED, §3.10.7.1: answer with RST).
 #include <algorithm>
+#include <cstring>
 
 #include "stack/stack_impl.hpp"
 
@@ -13,14 +14,23 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
                            const ByteRing* payload) {
   constexpr std::size_t kIp = 20;
   const std::size_t header = wire::tcp_header_length(out.header);
+  // With segmentation offload the link completes each piece's checksum [RFC9293 MUST-2]
+  // from the pseudo-header sum left in the field; otherwise the builder computes it.
   if (out.payload_length > 0 && payload) {
     payload->copy_out(out.payload_offset,
                       std::span<std::uint8_t>(tx.data() + kIp + header, out.payload_length));
   }
-  // The builder computes the checksum [RFC9293 MUST-2].
-  const std::size_t len = wire::write_tcp_in_place(
-      wire::MutableBytes(tx.data() + kIp, tx.size() - kIp), out.header, out.payload_length,
-      tuple.local.address.to_u32(), tuple.remote.address.to_u32());
+  const wire::MutableBytes segment(tx.data() + kIp, tx.size() - kIp);
+  const std::uint32_t src = tuple.local.address.to_u32(), dst = tuple.remote.address.to_u32();
+  if (link.max_segmented_frame() != 0) {
+    const std::size_t len =
+        wire::write_tcp_in_place_for_offload(segment, out.header, out.payload_length, src, dst);
+    send_ip(tuple.remote.address, wire::kTcp, len, out.cause,
+            out.segment_size != 0 ? out.segment_size : std::size_t{0xffff});
+    return;
+  }
+  const std::size_t len =
+      wire::write_tcp_in_place(segment, out.header, out.payload_length, src, dst);
   send_ip(tuple.remote.address, wire::kTcp, len, out.cause);
 }
 
@@ -54,7 +64,8 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
     drop(ip.packet(), "tcp", wire::to_string(parsed.error()));
     return;
   }
-  if (!wire::tcp_checksum_ok(ip.src().to_u32(), ip.dst().to_u32(), bytes)) {  // [RFC9293 MUST-3]
+  // [RFC9293 MUST-3], unless the medium vouches for it (link::FrameSink::on_trusted_frame).
+  if (!rx_checksum_trusted && !wire::tcp_checksum_ok(ip.src().to_u32(), ip.dst().to_u32(), bytes)) {
     ++counters.tcp.bad_checksum;
     drop(ip.packet(), "tcp", "bad checksum");
     return;

@@ -55,6 +55,9 @@ struct Context {
   // Where the send and receive rings take their storage while they hold data (null: the
   // heap directly); it outlives every connection made with this context.
   BufferPool* buffers = nullptr;
+  // The most payload one outgoing segment may carry when the link segments it (TSO, see
+  // link::Link::send_segmented): several MSS-sized segments go as one. 0: one MSS each.
+  std::size_t max_super_segment = 0;
 };
 
 class Connection {
@@ -233,7 +236,10 @@ class Connection {
   // nothing in flight will bring an ACK to restart it.
   void hold_output(std::size_t avail, Instant now);
   // A segment of data (and FIN, if it reaches it) from `start`, at most `len` octets.
-  void fill_data(OutSegment& out, Seq start, std::size_t len, Instant now) const;
+  // `super_segment`: with TSO, the most payload one segment may carry, in whole segments
+  // of max_payload() (Context::max_super_segment); 0: one segment's worth.
+  void fill_data(OutSegment& out, Seq start, std::size_t len, Instant now,
+                 std::size_t super_segment = 0) const;
   // The most payload one segment can carry after its options (RFC 6691).
   std::size_t max_payload(const OutSegment& out) const;
   // Records what went out; `in_line` segments continue from SND.NXT.

@@ -77,21 +77,28 @@ std::size_t Connection::max_payload(const OutSegment& out) const {
   return send_mss_ > options ? send_mss_ - options : 1;
 }
 
-void Connection::fill_data(OutSegment& out, Seq start, std::size_t len, Instant now) const {
+void Connection::fill_data(OutSegment& out, Seq start, std::size_t len, Instant now,
+                           std::size_t super_segment) const {
   const Seq end = send_buffer_end();
   fill_header(out, start, TcpFlags::ack, now);
   const auto avail = after(end, start) ? static_cast<std::size_t>(end - start) : 0;
-  const std::size_t n = std::min({len, avail, max_payload(out)});
+  const std::size_t mss = max_payload(out);
+  const std::size_t n = std::min({len, avail, std::max(mss, super_segment / mss * mss)});
   TcpFlags flags = TcpFlags::ack;
   if (n > 0 && n == avail) flags = flags | TcpFlags::psh;  // [RFC9293 MUST-61]
   if (fin_queued_ && start + n == end) flags = flags | TcpFlags::fin;
   out.header.flags = flags;
   out.payload_offset = static_cast<std::size_t>(start - send_buffer_seq_);
   out.payload_length = n;
+  out.segment_size = n > 0 ? mss : 0;
 }
 
 void Connection::note_sent(const OutSegment& out, Instant now, bool in_line) {
-  ++ctx_->counters.tcp.out_segs;
+  // A TSO super-segment counts as the segments the link cuts it into.
+  ctx_->counters.tcp.out_segs +=
+      out.payload_length > out.segment_size && out.segment_size > 0
+          ? (out.payload_length + out.segment_size - 1) / out.segment_size
+          : 1;
   const auto& h = out.header;
   if (h.flags.has(TcpFlags::ack)) {
     ack_now_ = false;
@@ -276,10 +283,24 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     hold_output(avail, now);
     return false;
   }
-  fill_data(out, snd_nxt_, limit, now);
+  const bool retransmission = before(snd_nxt_, snd_max_);
+  // TSO: new data may go as one super-segment of several full segments, within the same
+  // windows. A retransmission after a timeout stays one segment, so that it steps over
+  // what the receiver SACKed exactly as above.
+  const std::size_t super = retransmission ? 0 : ctx_->max_super_segment;
+  fill_data(out, snd_nxt_, limit, now, super);
+  if (const std::size_t mss = out.segment_size; out.payload_length > mss) {
+    // As N segments: the full ones go; a short last one goes only as it would on its own
+    // behind them, with data then in flight: Nagle holds it (below) unless TCP_NODELAY,
+    // and the FIN or a forced probe takes it along.
+    const std::size_t tail = out.payload_length % mss;
+    const bool tail_goes =
+        tail == 0 || out.header.flags.has(TcpFlags::fin) || force ||
+        (config_.nodelay && (out.payload_length == avail || tail >= max_snd_wnd_ / 2));
+    if (!tail_goes) fill_data(out, snd_nxt_, out.payload_length - tail, now, super);
+  }
   const std::size_t n = out.payload_length;
   const bool fin = out.header.flags.has(TcpFlags::fin);
-  const bool retransmission = before(snd_nxt_, snd_max_);
   bool hold = n == 0 && !fin;
   if (n > 0 && !retransmission && !fin && !force) {
     // Nagle (RFC 9293 §3.7.4): with data in flight, hold a small segment until the ACK

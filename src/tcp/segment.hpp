@@ -38,6 +38,10 @@ struct OutSegment {
   wire::TcpHeader header;
   std::size_t payload_offset = 0;  // bytes past the front of the send buffer
   std::size_t payload_length = 0;
+  // The payload of one segment on the wire (the MSS less options) for data segments: a
+  // payload longer than this is a TSO super-segment that the link cuts into pieces of
+  // this size. 0 for segments without data.
+  std::size_t segment_size = 0;
   std::string_view cause;  // why it is sent, for the trace ("retransmit: RTO")
   bool retransmission = false;
 };

@@ -61,8 +61,11 @@ std::size_t tcp_header_length(const TcpHeader& header) {
   return tcp_min_header_length + options_length(header.options, header.flags.has(TcpFlags::syn));
 }
 
-std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
-                               std::size_t payload_length, std::uint32_t src, std::uint32_t dst) {
+namespace {
+// The header and options, checksum field zero; the segment's length, or 0 when it does
+// not fit.
+std::size_t write_tcp_header(MutableBytes out, const TcpHeader& header,
+                             std::size_t payload_length) {
   const bool syn = header.flags.has(TcpFlags::syn);
   const std::size_t header_length = tcp_header_length(header);
   const std::size_t total = header_length + payload_length;
@@ -80,9 +83,26 @@ std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
   store_be16(p + 18, header.urgent_pointer);
   write_options(out.subspan(tcp_min_header_length, header_length - tcp_min_header_length),
                 header.options, syn);
+  return total;
+}
+}  // namespace
 
-  const Bytes segment = out.first(total);
-  store_be16(p + 16, transport_checksum(src, dst, ip_protocol_tcp, segment));
+std::size_t write_tcp_in_place_for_offload(MutableBytes out, const TcpHeader& header,
+                                           std::size_t payload_length, std::uint32_t src,
+                                           std::uint32_t dst) {
+  const std::size_t total = write_tcp_header(out, header, payload_length);
+  if (total == 0) return 0;
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, src, dst, ip_protocol_tcp, static_cast<std::uint16_t>(total));
+  store_be16(out.data() + 16, acc.sum());
+  return total;
+}
+
+std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
+                               std::size_t payload_length, std::uint32_t src, std::uint32_t dst) {
+  const std::size_t total = write_tcp_header(out, header, payload_length);
+  if (total == 0) return 0;
+  store_be16(out.data() + 16, transport_checksum(src, dst, ip_protocol_tcp, out.first(total)));
   return total;
 }
 

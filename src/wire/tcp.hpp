@@ -157,6 +157,13 @@ std::size_t tcp_header_length(const TcpHeader& header);
 [[nodiscard]] std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
                                              std::size_t payload_length, std::uint32_t src,
                                              std::uint32_t dst);
+// Checksum offload: the same, but the checksum field gets only the folded, uncomplemented
+// sum of the pseudo-header (for the full length), as Linux leaves it for a device that
+// completes the checksum (virtio's VIRTIO_NET_HDR_F_NEEDS_CSUM): the device sums from the
+// TCP header to the end, field included, and stores the complement. The payload is not read.
+[[nodiscard]] std::size_t write_tcp_in_place_for_offload(MutableBytes out, const TcpHeader& header,
+                                                         std::size_t payload_length,
+                                                         std::uint32_t src, std::uint32_t dst);
 // Copying: `payload` is copied to follow the header (memmove, so it may overlap `out`).
 [[nodiscard]] std::size_t write_tcp(MutableBytes out, const TcpHeader& header, Bytes payload,
                                     std::uint32_t src, std::uint32_t dst);

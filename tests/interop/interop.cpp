@@ -299,7 +299,7 @@ std::string add_kernel_loss(const TestNetns& ns, double percent) {
          p.str();
 }
 
-InProcessStack::InProcessStack(const TestNetns& ns, Duration inbound_delay) {
+InProcessStack::InProcessStack(const TestNetns& ns, Duration inbound_delay, bool offloads) {
   auto guard = link::NetnsGuard::enter(ns.name());
   if (!guard) {
     error_ = guard.error();
@@ -307,6 +307,7 @@ InProcessStack::InProcessStack(const TestNetns& ns, Duration inbound_delay) {
   }
   link::TunConfig config;
   config.name = "synack0";
+  config.offloads = offloads;
   auto tun = link::TunLink::open(config);
   if (!tun) {
     error_ = tun.error().message;

@@ -158,10 +158,12 @@ std::string add_kernel_loss(const TestNetns& ns, double percent);
 // Runtime (so the test uses synack's blocking API as an application would). With
 // SYNACK_INTEROP_PCAP=DIR in the environment, its packets go to DIR/<test name>.pcap.
 // `inbound_delay` (a FaultLink) holds every frame from the kernel that long before synack
-// sees it, so that packets can be made to cross deterministically.
+// sees it, so that packets can be made to cross deterministically. `offloads` opens the
+// device with IFF_VNET_HDR (TunConfig::offloads).
 class InProcessStack {
  public:
-  explicit InProcessStack(const TestNetns& ns, Duration inbound_delay = Duration{});
+  explicit InProcessStack(const TestNetns& ns, Duration inbound_delay = Duration{},
+                          bool offloads = false);
   runtime::Runtime& rt() { return *runtime_; }
   link::TunLink& tun() { return *tun_; }
   bool ok() const { return error_.empty(); }

@@ -28,12 +28,21 @@ void QueueLink::send(wire::Bytes frame, Instant now) {
 std::size_t QueueLink::receive(Instant now, link::FrameSink& sink, std::size_t budget) {
   std::size_t n = 0;
   while (n < budget && !incoming_.empty()) {
-    auto frame = std::move(incoming_.front());
+    auto in = std::move(incoming_.front());
     incoming_.pop_front();
-    sink.on_frame(frame, now);
+    if (in.trusted) {
+      sink.on_trusted_frame(in.frame, now);
+    } else {
+      sink.on_frame(in.frame, now);
+    }
     ++n;
   }
   return n;
+}
+
+void QueueLink::send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) {
+  segmented_log.push_back({{frame.begin(), frame.end()}, segment_size});
+  Link::send_segmented(frame, now, segment_size);
 }
 
 std::optional<std::vector<std::uint8_t>> QueueLink::pop_outgoing() {

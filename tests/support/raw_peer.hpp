@@ -48,7 +48,23 @@ class QueueLink final : public link::Link {
   std::size_t receive(Instant now, link::FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return 1500; }
 
-  void push_incoming(std::vector<std::uint8_t> frame) { incoming_.push_back(std::move(frame)); }
+  // `trusted`: delivered through on_trusted_frame, as a TUN device with offloads delivers
+  // the kernel's frames whose checksum it left to complete.
+  void push_incoming(std::vector<std::uint8_t> frame, bool trusted = false) {
+    incoming_.push_back({std::move(frame), trusted});
+  }
+
+  // Segmentation offload as a device with TSO offers it: 0 (the default) none; otherwise
+  // the largest frame send_segmented takes. Each such call is logged, then cut in
+  // software (link/tcp_segmentation.hpp), so the test also sees the pieces as frames.
+  std::size_t segmented_frame_limit = 0;
+  std::size_t max_segmented_frame() const override { return segmented_frame_limit; }
+  void send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) override;
+  struct Segmented {
+    std::vector<std::uint8_t> frame;  // as the stack handed it over
+    std::size_t segment_size = 0;
+  };
+  std::deque<Segmented> segmented_log;
   std::optional<std::vector<std::uint8_t>> pop_outgoing();
   std::size_t outgoing() const { return outgoing_.size(); }
 
@@ -59,7 +75,11 @@ class QueueLink final : public link::Link {
   std::deque<Sent> sent_log;  // every frame ever sent, with its time
 
  private:
-  std::deque<std::vector<std::uint8_t>> incoming_;
+  struct Incoming {
+    std::vector<std::uint8_t> frame;
+    bool trusted = false;
+  };
+  std::deque<Incoming> incoming_;
   std::deque<std::vector<std::uint8_t>> outgoing_;
 };
 
@@ -116,6 +136,7 @@ class RawPeer {
   static tcp::Config test_config();
 
   Stack& stack() { return stack_; }
+  QueueLink& link() { return link_; }
   const Counters& counters() const { return stack_.counters(); }
   Instant now() const { return clock_.now(); }
 

@@ -7,13 +7,17 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
+
+#include "link/tun/vnet_header.hpp"
 
 namespace synack::link {
 namespace {
@@ -163,13 +167,24 @@ Result<std::unique_ptr<TunLink>, TunError> TunLink::open(const TunConfig& config
   }
   const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Unexpected(error_for("cannot open /dev/net/tun", config.name));
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (config.offloads ? IFF_VNET_HDR : 0));
   if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
     TunError e = error_for("TUNSETIFF " + config.name, config.name);
     ::close(fd);
     return Unexpected(std::move(e));
   }
   const std::string name(ifr.ifr_name);  // the kernel's, if the name was a pattern (tun%d)
+  if (config.offloads) {
+    // The header without num_buffers; the kernel may then send us checksums to complete
+    // (which we trust) and TCP super-segments, and takes both from us.
+    int size = static_cast<int>(kVnetHeaderSize);
+    const unsigned offload = TUN_F_CSUM | TUN_F_TSO4;
+    if (::ioctl(fd, TUNSETVNETHDRSZ, &size) < 0 || ::ioctl(fd, TUNSETOFFLOAD, offload) < 0) {
+      TunError e = error_for("TUNSETVNETHDRSZ/TUNSETOFFLOAD " + name, name);
+      ::close(fd);
+      return Unexpected(std::move(e));
+    }
+  }
   if (config.persist && ::ioctl(fd, TUNSETPERSIST, 1) < 0) {
     TunError e = error_for("TUNSETPERSIST " + name, name);
     ::close(fd);
@@ -189,33 +204,63 @@ Result<std::unique_ptr<TunLink>, TunError> TunLink::open(const TunConfig& config
     if (::ioctl(s, SIOCGIFMTU, &q) == 0 && q.ifr_mtu > 0) mtu = static_cast<std::size_t>(q.ifr_mtu);
     ::close(s);
   }
-  return std::unique_ptr<TunLink>(new TunLink(fd, name, mtu));
+  return std::unique_ptr<TunLink>(new TunLink(fd, name, mtu, config.offloads));
 }
 
-TunLink::TunLink(int fd, std::string name, std::size_t mtu)
-    : fd_(fd), name_(std::move(name)), mtu_(mtu), buffer_(65536) {}
+TunLink::TunLink(int fd, std::string name, std::size_t mtu, bool vnet)
+    : fd_(fd), name_(std::move(name)), mtu_(mtu), vnet_(vnet), buffer_(kVnetHeaderSize + 65536) {}
 
 TunLink::~TunLink() {
   ::close(fd_);
 }
 
+bool TunLink::write_packet(const iovec* iov, int count, std::size_t bytes) {
+  for (;;) {
+    const ssize_t n = ::writev(fd_, iov, count);
+    if (n >= 0) {
+      ++stats_.frames_out;
+      stats_.bytes_out += bytes;
+      return true;
+    }
+    if (errno == EINTR) continue;
+    // EAGAIN (the kernel's backlog is full), EIO (the device is down): the medium drops.
+    ++stats_.send_dropped;
+    return false;
+  }
+}
+
+// iovec's base is a void*, not const: the kernel only reads it on a write.
 void TunLink::send(wire::Bytes frame, Instant /*now*/) {
   if (frame.size() > mtu_) {
     ++stats_.oversize;
     return;
   }
-  for (;;) {
-    const ssize_t n = ::write(fd_, frame.data(), frame.size());
-    if (n >= 0) {
-      ++stats_.frames_out;
-      stats_.bytes_out += static_cast<std::uint64_t>(n);
-      return;
-    }
-    if (errno == EINTR) continue;
-    // EAGAIN (the kernel's backlog is full), EIO (the device is down): the medium drops.
-    ++stats_.send_dropped;
+  const std::array<std::uint8_t, kVnetHeaderSize> none{};  // no offload asked
+  iovec iov[2];
+  int count = 0;
+  if (vnet_) iov[count++] = {const_cast<std::uint8_t*>(none.data()), none.size()};
+  iov[count++] = {const_cast<std::uint8_t*>(frame.data()), frame.size()};
+  write_packet(iov, count, frame.size());
+}
+
+void TunLink::send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) {
+  if (!vnet_) {
+    Link::send_segmented(frame, now, segment_size);  // the software fallback
     return;
   }
+  if (frame.size() > 65535) {
+    ++stats_.oversize;
+    return;
+  }
+  const VnetHeader h = vnet_header_for_tcp(frame, segment_size);
+  if (h.flags == 0) {  // not TCP: its checksum was never left to the kernel
+    send(frame, now);
+    return;
+  }
+  const auto header = encode_vnet_header(h);
+  iovec iov[2] = {{const_cast<std::uint8_t*>(header.data()), header.size()},
+                  {const_cast<std::uint8_t*>(frame.data()), frame.size()}};
+  if (write_packet(iov, 2, frame.size()) && h.gso_type != kVnetGsoNone) ++stats_.segmented_out;
 }
 
 std::size_t TunLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
@@ -228,10 +273,30 @@ std::size_t TunLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
       break;
     }
     if (n == 0) break;
-    ++stats_.frames_in;
-    stats_.bytes_in += static_cast<std::uint64_t>(n);
     ++delivered;
-    sink.on_frame(wire::Bytes(buffer_.data(), static_cast<std::size_t>(n)), now);
+    auto size = static_cast<std::size_t>(n);
+    if (!vnet_) {
+      ++stats_.frames_in;
+      stats_.bytes_in += size;
+      sink.on_frame(wire::Bytes(buffer_.data(), size), now);
+      continue;
+    }
+    if (size < kVnetHeaderSize) {
+      ++stats_.bad_vnet;
+      continue;
+    }
+    const VnetHeader h = decode_vnet_header(wire::Bytes(buffer_.data(), kVnetHeaderSize));
+    const wire::Bytes frame(buffer_.data() + kVnetHeaderSize, size - kVnetHeaderSize);
+    ++stats_.frames_in;
+    stats_.bytes_in += frame.size();
+    if ((h.gso_type & ~kVnetGsoEcn) != kVnetGsoNone) ++stats_.coalesced_in;
+    // A super-segment is one segment to TCP (RFC 9293 sets no size on a segment), and its
+    // IPv4 total length covers it all; only the checksum needs the header's word.
+    if (vnet_checksum_trusted(h)) {
+      sink.on_trusted_frame(frame, now);
+    } else {
+      sink.on_frame(frame, now);
+    }
   }
   return delivered;
 }

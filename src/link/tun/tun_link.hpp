@@ -25,6 +25,8 @@
 #include "link/link.hpp"
 #include "synack/ipv4_address.hpp"
 
+struct iovec;  // <sys/uio.h>
+
 namespace synack::link {
 
 // An interface address with its prefix length: "198.18.0.1/24".
@@ -51,6 +53,12 @@ struct TunConfig {
   // Turn IPv6 off on the device so the kernel sends no router or multicast-listener
   // solicitations into synack (which speaks IPv4 only); best effort.
   bool disable_ipv6 = true;
+  // IFF_VNET_HDR with checksum and TCP segmentation offload (TUNSETOFFLOAD TUN_F_CSUM |
+  // TUN_F_TSO4): the kernel hands over coalesced TCP segments of up to 64 KiB whose
+  // checksums it vouches for (FrameSink::on_trusted_frame), and takes super-segments of
+  // up to 64 KiB that it cuts and checksums itself (Link::send_segmented). Off: one
+  // MTU-sized packet per read and write, every checksum computed and checked here.
+  bool offloads = false;
 };
 
 // Why a device could not be opened or configured: the errno and a sentence that says what
@@ -63,9 +71,12 @@ struct TunError {
 struct TunStats {
   std::uint64_t frames_in = 0, bytes_in = 0;
   std::uint64_t frames_out = 0, bytes_out = 0;
-  std::uint64_t send_dropped = 0;  // the kernel refused a write (queue full, device down)
-  std::uint64_t oversize = 0;      // frames larger than the MTU, not sent
-  std::uint64_t read_errors = 0;   // reads that failed other than EAGAIN
+  std::uint64_t send_dropped = 0;   // the kernel refused a write (queue full, device down)
+  std::uint64_t oversize = 0;       // frames larger than the MTU, not sent
+  std::uint64_t read_errors = 0;    // reads that failed other than EAGAIN
+  std::uint64_t segmented_out = 0;  // frames sent for the kernel to segment (GSO)
+  std::uint64_t coalesced_in = 0;   // frames received as GSO super-segments
+  std::uint64_t bad_vnet = 0;       // reads too short for the virtio-net header, dropped
 };
 
 class TunLink final : public Link {
@@ -79,16 +90,22 @@ class TunLink final : public Link {
   std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return mtu_; }
   int poll_fd() const override { return fd_; }
+  // 65535 with offloads (an IPv4 packet's limit), else 0.
+  std::size_t max_segmented_frame() const override { return vnet_ ? 65535 : 0; }
+  void send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) override;
 
   const std::string& name() const { return name_; }
   const TunStats& stats() const { return stats_; }
 
  private:
-  TunLink(int fd, std::string name, std::size_t mtu);
+  TunLink(int fd, std::string name, std::size_t mtu, bool vnet);
+  // Writes the iovecs as one packet, counting it; false when the kernel refused it.
+  bool write_packet(const ::iovec* iov, int count, std::size_t bytes);
 
   int fd_;
   std::string name_;
   std::size_t mtu_;
+  bool vnet_;  // IFF_VNET_HDR: every packet starts with a virtio-net header
   TunStats stats_;
   std::vector<std::uint8_t> buffer_;  // one packet being read
 };
