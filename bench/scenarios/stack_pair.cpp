@@ -28,23 +28,30 @@ std::unique_ptr<Stack> make_stack(link::Link& link, const Clock& clock, Ipv4Addr
 
 }  // namespace
 
-StackPair::StackPair(const PairConfig& config) {
+StackPair::StackPair(const PairConfig& config) : virtual_time_(config.virtual_time) {
   // Room for a whole window in flight each way, so the medium never drops: a bench of the
   // stacks, not of loss recovery.
   const std::size_t slots = std::max(config.link_slots, 2 * config.buffer / (config.mtu - 40) + 64);
   auto [a, b] = link::MemoryLink::pair(config.mtu, slots);
   client_link_ = std::move(a);
   server_link_ = std::move(b);
-  client_ = make_stack(*client_link_, clock_, kClientAddress, config);
-  server_ = make_stack(*server_link_, clock_, kServerAddress, config);
+  const Clock& clock = virtual_time_ ? static_cast<const Clock&>(virtual_) : wall_;
+  client_ = make_stack(*client_link_, clock, kClientAddress, config);
+  server_ = make_stack(*server_link_, clock, kServerAddress, config);
 }
 
 Endpoint StackPair::server_endpoint(std::uint16_t port) const {
   return Endpoint{kServerAddress, port};
 }
 
+Instant StackPair::now() {
+  if (!virtual_time_) return wall_.now();
+  virtual_.set(virtual_.now() + microseconds(1));
+  return virtual_.now();
+}
+
 void StackPair::step() {
-  const Instant now = clock_.now();
+  const Instant now = this->now();
   client_->poll(now);
   server_->poll(now);
 }

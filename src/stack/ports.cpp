@@ -17,7 +17,7 @@ bool Stack::Impl::tcp_port_free_for_bind(std::uint16_t port, bool reuse_addr) co
   const PortUse& use = it->second;
   // Like Linux: SO_REUSEADDR lets a socket bind beside connections that still use the port
   // (the server restarting past its TIME_WAIT connections), never beside another socket.
-  if (use.sockets > 0) return false;
+  if (use.sockets > 0 || use.autobound > 0) return false;
   return reuse_addr || use.connections == 0;
 }
 
@@ -75,7 +75,8 @@ std::optional<std::uint16_t> Stack::Impl::ephemeral_tcp_port(const Endpoint& rem
   return ephemeral_port(remote, [&](std::uint16_t port) {
     const auto it = tcp_ports.find(port);
     if (it == tcp_ports.end()) return true;
-    // Shared with connections only: usable if this exact 4-tuple is not in use.
+    // Shared with connections and with sockets connect() bound (as Linux shares them):
+    // usable if this exact 4-tuple is not in use.
     return it->second.sockets == 0 && remote.port != 0 &&
            !demux.contains(FourTuple{{config.address, port}, remote});
   });

@@ -67,12 +67,14 @@ void Stack::Impl::free_socket(SocketId s) {
   if (sl.bound) {
     if (sl.kind == SocketSlot::Kind::tcp) {
       PortUse& use = tcp_ports[sl.local.port];
-      --use.sockets;
+      --(sl.autobound ? use.autobound : use.sockets);
       if (sl.listener) {
         use.listening = false;
         listeners.erase(sl.local.port);
       }
-      if (use.sockets == 0 && use.connections == 0) tcp_ports.erase(sl.local.port);
+      if (use.sockets == 0 && use.autobound == 0 && use.connections == 0) {
+        tcp_ports.erase(sl.local.port);
+      }
     } else {
       udp_ports.erase(sl.local.port);
     }
@@ -313,7 +315,8 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
         tuple.local.port = *port;
         sl->local = tuple.local;
         sl->bound = true;
-        ++s.tcp_ports[*port].sockets;
+        sl->autobound = true;
+        ++s.tcp_ports[*port].autobound;
       }
     } else if (s.demux.contains(tuple)) {
       ec = err(std::errc::address_in_use);

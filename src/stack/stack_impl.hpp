@@ -43,6 +43,7 @@ struct SocketSlot {
   enum class Kind : std::uint8_t { free, tcp, udp } kind = Kind::free;
   Endpoint local;
   bool bound = false;
+  bool autobound = false;  // bound by connect() to an ephemeral port (PortUse::autobound)
   bool reuse_addr = false;
   tcp::Config tcp;  // the options, copied into a connection when it is made
   // TCP
@@ -67,7 +68,10 @@ struct ConnSlot {
 };
 
 struct PortUse {
-  std::uint32_t sockets = 0;      // sockets bound to it (listening or not)
+  std::uint32_t sockets = 0;  // sockets bound to it (listening or not)
+  // Sockets connect() bound to it. As on Linux, another connect() may share the port with
+  // them, to another peer (the 4-tuple tells them apart); bind() may not.
+  std::uint32_t autobound = 0;
   std::uint32_t connections = 0;  // connections using it as their local port
   bool listening = false;
 };

@@ -277,3 +277,51 @@ TEST_F(FewPorts, WithEveryPortInTimeWaitConnectFailsUntilTheOldestEnds) {
 
 }  // namespace
 }  // namespace synack::testing
+
+namespace synack::testing {
+namespace {
+
+// As on Linux, a port connect() chose serves other connects to other peers: the 4-tuple
+// tells them apart. So one client reaches more than its 28,232 ephemeral ports' worth of
+// connections, over several server ports. bind() still may not take such a port.
+struct OnePortRange : PortReuse {
+  OnePortRange() : PortReuse(40000, 40000) {}
+};
+
+TEST_F(OnePortRange, ConnectsToOtherPeersShareTheEphemeralPortAndBindMayNot) {
+  SocketId other_listener = -1;
+  ASSERT_FALSE(server.stack.tcp_socket(other_listener));
+  ASSERT_FALSE(server.stack.bind(other_listener, {Ipv4Address(), kPort + 1}));
+  ASSERT_FALSE(server.stack.listen(other_listener, 16));
+
+  SocketId a = -1, b = -1, sa = -1, sb = -1;
+  EXPECT_EQ(open(a, sa), 40000);
+  ASSERT_FALSE(client.stack.tcp_socket(b));
+  ASSERT_EQ(client.stack.connect(b, {kServerAddr, kPort + 1}), std::errc::operation_in_progress);
+  ASSERT_TRUE(
+      world.run_until([&] { return !server.stack.accept(other_listener, sb); }, seconds(1)).done);
+  Endpoint local;
+  ASSERT_FALSE(client.stack.getsockname(b, local));
+  EXPECT_EQ(local.port, 40000);
+  echo(a, sa, "first");
+  echo(b, sb, "second");
+
+  // The same peer again: its 4-tuple is taken, and there is no other port.
+  SocketId c = -1;
+  ASSERT_FALSE(client.stack.tcp_socket(c));
+  EXPECT_EQ(client.stack.connect(c, {kServerAddr, kPort}), std::errc::address_not_available);
+  SocketId d = -1;
+  ASSERT_FALSE(client.stack.tcp_socket(d));
+  EXPECT_EQ(client.stack.bind(d, {Ipv4Address(), 40000}), std::errc::address_in_use);
+
+  for (const SocketId s : {a, b, c, d}) ASSERT_FALSE(client.stack.close(s));
+  for (const SocketId s : {sa, sb, listener, other_listener}) ASSERT_FALSE(server.stack.close(s));
+  ASSERT_TRUE(run_until_no_connections(world, {&client, &server}, seconds(61)));
+  // With every socket gone the port is free for bind() again.
+  SocketId e = -1;
+  ASSERT_FALSE(client.stack.tcp_socket(e));
+  EXPECT_FALSE(client.stack.bind(e, {Ipv4Address(), 40000}));
+}
+
+}  // namespace
+}  // namespace synack::testing
