@@ -342,7 +342,7 @@ std::error_code Stack::read(SocketId id, std::span<std::uint8_t> out, std::size_
   tcp::Connection* c = s.conn_of(id);
   if (!c) return err(std::errc::not_connected);
   std::error_code ec;
-  n = c->read(out, ec, s.clock.now());
+  n = c->read(out, ec);               // no clock read: neither call depends on the time
   if (n > 0) s.mark_dirty(sl->conn);  // the window opened: an update may be due
   s.check_invariants(sl->conn);
   if (s.trace && ec != std::errc::resource_unavailable_try_again) {
@@ -405,7 +405,7 @@ std::error_code Stack::write(SocketId id, std::span<const std::uint8_t> data, st
   tcp::Connection* c = s.conn_of(id);
   if (!c) return err(std::errc::not_connected);
   std::error_code ec;
-  n = c->write(data, ec, s.clock.now());
+  n = c->write(data, ec);
   if (n > 0) s.mark_dirty(sl->conn);
   s.check_invariants(sl->conn);
   if (s.trace) trace_api(s, id, "write", std::to_string(data.size()), ec, "= " + std::to_string(n));

@@ -326,8 +326,7 @@ bool Connection::writable() const {
 
 // --- The application's calls ----------------------------------------------------------------
 
-std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_code& ec,
-                              Instant /*now*/) {
+std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_code& ec) {
   const AccountOnExit account{*this};
   ec.clear();
   if (error_) {
@@ -366,7 +365,7 @@ std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_cod
   return n;
 }
 
-std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, Instant now) {
+std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec) {
   const AccountOnExit account{*this};
   ec.clear();
   if (!receive_buffer_.empty() && !read_shutdown_) {
@@ -377,7 +376,6 @@ std::size_t Connection::read(std::span<std::uint8_t> out, std::error_code& ec, I
     const bool receiving =
         state_ == State::Established || state_ == State::FinWait1 || state_ == State::FinWait2;
     if (receiving && n > 0 && right_edge_moves()) ack_now("window update");
-    (void)now;
     return n;
   }
   nothing_to_read(ec);

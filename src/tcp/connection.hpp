@@ -96,9 +96,9 @@ class Connection {
   // Errors: resource_unavailable_try_again (buffer full, or not yet connected),
   // no_buffer_space (the stack's buffer memory is used up), broken_pipe (after
   // shutdown(write) or a reset), connection_reset, timed_out.
-  std::size_t write(std::span<const std::uint8_t> data, std::error_code& ec, Instant now);
+  std::size_t write(std::span<const std::uint8_t> data, std::error_code& ec);
   // Copies received bytes out; 0 with no error means end of stream (the peer's FIN).
-  std::size_t read(std::span<std::uint8_t> out, std::error_code& ec, Instant now);
+  std::size_t read(std::span<std::uint8_t> out, std::error_code& ec);
   // read() that leaves the bytes in the receive buffer (MSG_PEEK); the same errors.
   std::size_t peek(std::span<std::uint8_t> out, std::error_code& ec);
   // Half-close: our FIN follows the data already written.

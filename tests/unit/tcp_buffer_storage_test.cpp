@@ -51,7 +51,7 @@ struct BufferStorage : ::testing::Test {
   std::size_t read(std::size_t n) {
     std::array<std::uint8_t, 64> buf{};
     std::error_code ec;
-    return c.read(std::span(buf).first(n), ec, now);
+    return c.read(std::span(buf).first(n), ec);
   }
   bool holds_storage() const {
     return c.send_buffer().allocated() || c.receive_buffer().allocated();
@@ -87,7 +87,7 @@ TEST_F(BufferStorage, OutOfOrderDataHoldsABlockUntilTheHoleFillsAndAllIsRead) {
 
 TEST_F(BufferStorage, WrittenDataHoldsABlockUntilItIsAcknowledged) {
   std::error_code ec;
-  EXPECT_EQ(c.write(bytes("request"), ec, now), 7u);
+  EXPECT_EQ(c.write(bytes("request"), ec), 7u);
   EXPECT_TRUE(c.send_buffer().allocated());
   OutSegment out;
   ASSERT_TRUE(c.next_segment(now, out));
@@ -96,7 +96,7 @@ TEST_F(BufferStorage, WrittenDataHoldsABlockUntilItIsAcknowledged) {
   c.on_segment(
       {.seq = Seq(kPeerIss + 1), .ack = Seq(1008), .flags = TcpFlags::ack, .window = 65535}, now);
   EXPECT_FALSE(holds_storage());
-  EXPECT_EQ(c.write(bytes("next"), ec, now), 4u);
+  EXPECT_EQ(c.write(bytes("next"), ec), 4u);
   EXPECT_EQ(pool.kept_bytes(), 0u) << "the block came from the pool";
 }
 
