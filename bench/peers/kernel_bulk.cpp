@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/pattern.hpp"
 #include "bench/peers/kernel_affinity.hpp"
-#include "bench/peers/kernel_pattern.hpp"
 #include "bench/peers/kernel_tcp.hpp"
 #include "link/tun/netns.hpp"
 

@@ -6,15 +6,14 @@
 #include <time.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <future>
 #include <mutex>
 #include <string>
 
+#include "bench/pattern.hpp"
 #include "lwip/err.h"
 #include "lwip/init.h"
 #include "lwip/ip_addr.h"
@@ -28,20 +27,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Byte i of the stream is i mod 251: a prime period, so a segment lost, repeated or
-// reordered (1460 is not a multiple of 251) shows as a mismatch. Sender and receiver read
-// the stream at offset `at` from pattern() + at % 251, so the buffer covers the largest
-// single write (a send buffer, at most 64 KiB) past any phase.
-constexpr std::size_t kPeriod = 251;
+// Sender and receiver read the stream straight from the Pattern; it covers the largest
+// single write (a send buffer, at most 64 KiB) and the largest pbuf.
 constexpr std::size_t kMaxSpan = 65536;
-
-const std::uint8_t* pattern() {
-  static const auto bytes = [] {
-    std::array<std::uint8_t, kPeriod + kMaxSpan> b{};
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(i % kPeriod);
-    return b;
-  }();
-  return bytes.data();
+const Pattern& stream() {
+  static const Pattern pattern(kMaxSpan);
+  return pattern;
 }
 
 // 127.0.0.1 as lwIP's dual-stack address type (LWIP_IPV6 is on in Debian's build).
@@ -158,7 +149,7 @@ struct Bulk {
       const auto n = static_cast<std::uint16_t>(
           std::min<std::uint64_t>({left, std::uint64_t{client->snd_buf}, std::uint64_t{0xffff}}));
       const std::uint8_t more = left > n ? TCP_WRITE_FLAG_MORE : 0;
-      const err_t err = tcp_write(client, pattern() + sent % kPeriod, n,
+      const err_t err = tcp_write(client, stream().at(sent), n,
                                   static_cast<std::uint8_t>(TCP_WRITE_FLAG_COPY | more));
       if (err == ERR_MEM) break;  // the queue is full after all: wait for an ACK
       if (err != ERR_OK) return finish("tcp_write: " + describe(err));
@@ -179,7 +170,7 @@ struct Bulk {
     std::uint64_t at = received.load(std::memory_order_relaxed);
     for (const pbuf* q = p; q != nullptr; q = q->next) {
       if (q->len > kMaxSpan || at + q->len > total ||
-          std::memcmp(q->payload, pattern() + at % kPeriod, q->len) != 0) {
+          !stream().matches(at, static_cast<const std::uint8_t*>(q->payload), q->len)) {
         finish("wrong data in the " + std::to_string(q->len) + " bytes at offset " +
                std::to_string(at));
         tcp_recved(pcb, p->tot_len);

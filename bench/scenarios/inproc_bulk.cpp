@@ -2,9 +2,9 @@
 // (inproc_bulk_per_segment, the scaling scenario).
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <string>
 
+#include "bench/pattern.hpp"
 #include "bench/scenarios/inproc.hpp"
 #include "bench/scenarios/stack_pair.hpp"
 #include "stack/counters.hpp"
@@ -27,22 +27,18 @@ struct Stream {
 
 // Writes what the send buffer takes and reads and checks what arrived, for one stream.
 // Returns false when the bytes read are not the pattern.
-bool pump(StackPair& pair, Stream& s, const std::vector<std::uint8_t>& pattern,
-          std::vector<std::uint8_t>& buffer) {
+bool pump(StackPair& pair, Stream& s, const Pattern& pattern, std::vector<std::uint8_t>& buffer) {
   while (s.sent < s.length) {
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, s.length - s.sent));
     std::size_t n = 0;
-    const std::size_t offset = s.sent % kPatternPeriod;
-    if (pair.client().write(s.client, std::span(pattern).subspan(offset, want), n) || n == 0) break;
+    if (pair.client().write(s.client, std::span(pattern.at(s.sent), want), n) || n == 0) break;
     s.sent += n;
   }
   for (;;) {
     std::size_t n = 0;
     if (pair.server().read(s.server, buffer, n) || n == 0) break;
-    if (std::memcmp(buffer.data(), pattern.data() + s.received % kPatternPeriod, n) != 0) {
-      return false;
-    }
+    if (!pattern.matches(s.received, buffer.data(), n)) return false;
     s.received += n;
   }
   return true;
@@ -50,7 +46,7 @@ bool pump(StackPair& pair, Stream& s, const std::vector<std::uint8_t>& pattern,
 
 // Runs the streams to completion; the wall time in seconds, or a failed Run.
 Run transfer(StackPair& pair, std::vector<Stream>& streams) {
-  const auto pattern = pattern_block(kPatternPeriod + kChunk);
+  const Pattern pattern(kChunk);
   std::vector<std::uint8_t> buffer(kChunk);
   const auto start = Steady::now();
   auto last_progress = start;

@@ -2,9 +2,11 @@
 // each (inproc_connections) or 1-byte ping-pong on one (inproc_round_trip).
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "bench/pattern.hpp"
 #include "bench/scenarios/inproc.hpp"
 #include "bench/scenarios/stack_pair.hpp"
 
@@ -47,12 +49,13 @@ Run inproc_connections(std::uint64_t count) {
     if (listening.back() < 0) return Run::fail("listen failed");
   }
   std::array<std::uint8_t, 64> request{}, response{}, echo{};
+  const Pattern pattern(request.size());
   std::array<std::uint8_t, 1> after_fin{};
   const auto start = Steady::now();
   for (std::uint64_t i = 0; i < count; ++i) {
     Stack& client = pair.client();
     Stack& server = pair.server();
-    for (std::size_t k = 0; k < request.size(); ++k) request[k] = pattern_byte(i + k);
+    std::memcpy(request.data(), pattern.at(i), request.size());  // each connection its own
     const std::size_t which = i % listeners;
     SocketId c = -1, s = -1;
     std::size_t n = 0;
@@ -89,9 +92,10 @@ Run inproc_round_trip(std::uint64_t iterations) {
   if (conns.size() != 1) return Run::fail("could not open the connection");
   const auto [c, s] = conns[0];
   std::array<std::uint8_t, 1> ping{}, pong{};
+  const Pattern pattern(ping.size());
   const auto start = Steady::now();
   for (std::uint64_t i = 0; i < iterations; ++i) {
-    ping[0] = pattern_byte(i);
+    ping[0] = *pattern.at(i);
     std::size_t n = 0;
     if (pair.client().write(c, ping, n) || n != 1) return Run::fail("write failed");
     if (!read_exactly(pair, pair.server(), s, pong) || pong != ping) {

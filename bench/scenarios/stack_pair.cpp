@@ -101,10 +101,4 @@ std::vector<std::pair<SocketId, SocketId>> StackPair::open(SocketId listener, st
   return out;
 }
 
-std::vector<std::uint8_t> pattern_block(std::size_t size) {
-  std::vector<std::uint8_t> block(size);
-  for (std::size_t i = 0; i < size; ++i) block[i] = pattern_byte(i);
-  return block;
-}
-
 }  // namespace synack::bench

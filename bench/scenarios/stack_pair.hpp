@@ -71,12 +71,4 @@ class StackPair {
   std::unique_ptr<Stack> client_, server_;
 };
 
-// The byte at stream offset i of every bulk transfer, so the receiver can check each one.
-inline std::uint8_t pattern_byte(std::uint64_t i) {
-  return static_cast<std::uint8_t>((i * 131) ^ (i >> 11));
-}
-// A buffer holding the pattern from offset 0; copy windows of it at offset % period.
-std::vector<std::uint8_t> pattern_block(std::size_t size);
-constexpr std::size_t kPatternPeriod = 2048 * 256;  // (i*131) ^ (i>>11) repeats every 2^19
-
 }  // namespace synack::bench

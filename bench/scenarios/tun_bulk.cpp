@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/pattern.hpp"
 #include "link/tun/netns.hpp"
 #include "link/tun/tun_link.hpp"
 #include "runtime/steady_clock.hpp"
@@ -30,31 +31,11 @@ const Ipv4Address kSynackIp(198, 18, 0, 2);
 constexpr auto kTimeout = std::chrono::seconds(120);
 constexpr std::size_t kBuffer = 4 << 20;  // each end's socket buffers
 
-// The byte at stream offset i is kPattern[i % kPeriod]: a prime period, so it never lines
-// up with segment or buffer sizes, and a 2·kPeriod table lets any chunk of up to kPeriod
-// bytes be compared (or sent) with one memcmp (or straight from the table).
-constexpr std::size_t kPeriod = 65521;
-const std::vector<std::uint8_t>& pattern() {
-  static const std::vector<std::uint8_t> p = [] {
-    std::vector<std::uint8_t> v(2 * kPeriod);
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const std::size_t k = i % kPeriod;
-      v[i] = static_cast<std::uint8_t>((k * 131) ^ (k >> 8));
-    }
-    return v;
-  }();
-  return p;
-}
-// Whether `data` is the stream at `offset`.
-bool matches(const std::uint8_t* data, std::size_t n, std::uint64_t offset) {
-  const auto& p = pattern();
-  while (n > 0) {
-    const std::size_t at = static_cast<std::size_t>(offset % kPeriod);
-    const std::size_t k = std::min(n, kPeriod);
-    if (std::memcmp(data, p.data() + at, k) != 0) return false;
-    data += k, n -= k, offset += k;
-  }
-  return true;
+// Reads and writes of up to this many bytes, each from or checked against the Pattern.
+constexpr std::size_t kChunk = 1 << 18;
+const Pattern& stream() {
+  static const Pattern pattern(kChunk);
+  return pattern;
 }
 
 // Deletes the namespace whatever happens (the TUN device inside goes with it).
@@ -105,7 +86,7 @@ struct KernelPeer {
     ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     std::string why;
     if (d == Direction::ToKernel) {
-      std::vector<std::uint8_t> buf(1 << 18);
+      std::vector<std::uint8_t> buf(kChunk);
       for (;;) {
         const ssize_t n = ::read(s, buf.data(), buf.size());
         if (n < 0 && errno == EINTR) continue;
@@ -114,7 +95,7 @@ struct KernelPeer {
           break;
         }
         if (n == 0) break;
-        if (!matches(buf.data(), static_cast<std::size_t>(n), received)) {
+        if (!stream().matches(received, buf.data(), static_cast<std::size_t>(n))) {
           why = "wrong data at offset " + std::to_string(received);
           break;
         }
@@ -124,13 +105,10 @@ struct KernelPeer {
         why = "kernel got " + std::to_string(received) + " of " + std::to_string(bytes) + " bytes";
       }
     } else {
-      const auto& p = pattern();
       std::uint64_t sent = 0;
       while (sent < bytes) {
-        const std::size_t at = static_cast<std::size_t>(sent % kPeriod);
-        const std::size_t k =
-            static_cast<std::size_t>(std::min<std::uint64_t>(bytes - sent, kPeriod));
-        const ssize_t n = ::write(s, p.data() + at, k);
+        const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - sent, kChunk));
+        const ssize_t n = ::write(s, stream().at(sent), k);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
           why = "kernel write: " + std::string(std::strerror(errno));
@@ -178,18 +156,15 @@ Run drive(link::TunLink& tun, KernelPeer& peer, std::thread& kernel, Direction d
   std::chrono::steady_clock::time_point end;
   std::string why;
   if (d == Direction::ToKernel) {
-    const auto& p = pattern();
     std::uint64_t sent = 0;
     bool shut = false;
     while (!peer.done) {
       if (timed_out()) return Run::fail("timed out after " + std::to_string(sent) + " bytes");
       stack.poll(clock.now());
       while (sent < bytes) {
-        const std::size_t at = static_cast<std::size_t>(sent % kPeriod);
-        const std::size_t k =
-            static_cast<std::size_t>(std::min<std::uint64_t>(bytes - sent, kPeriod));
+        const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - sent, kChunk));
         std::size_t n = 0;
-        if (stack.write(s, std::span<const std::uint8_t>(p.data() + at, k), n) || n == 0) break;
+        if (stack.write(s, std::span(stream().at(sent), k), n) || n == 0) break;
         sent += n;
       }
       if (sent == bytes && !shut) {
@@ -200,7 +175,7 @@ Run drive(link::TunLink& tun, KernelPeer& peer, std::thread& kernel, Direction d
     end = std::chrono::steady_clock::now();
     why = peer.error;
   } else {
-    std::vector<std::uint8_t> buf(1 << 18);
+    std::vector<std::uint8_t> buf(kChunk);
     std::uint64_t got = 0;
     bool eof = false;
     while (!eof) {
@@ -215,7 +190,7 @@ Run drive(link::TunLink& tun, KernelPeer& peer, std::thread& kernel, Direction d
           eof = true;
           break;
         }
-        if (!matches(buf.data(), n, got)) {
+        if (!stream().matches(got, buf.data(), n)) {
           return Run::fail("wrong data at offset " + std::to_string(got));
         }
         got += n;

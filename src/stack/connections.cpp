@@ -108,8 +108,7 @@ void Stack::Impl::release_connection(ConnId id) {
   auto port = tcp_ports.find(tuple.local.port);
   if (port != tcp_ports.end()) {
     --port->second.connections;
-    const PortUse& use = port->second;
-    if (use.connections == 0 && use.sockets == 0 && use.autobound == 0) tcp_ports.erase(port);
+    if (port->second.unused()) tcp_ports.erase(port);
   }
   slot.conn.reset();
   slot.socket = -1;

@@ -164,15 +164,12 @@ void Stack::Impl::deliver(const wire::Ipv4View& ip) {
 }
 
 void Stack::Impl::send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length,
-                          std::string_view cause, std::size_t segment_size) {
+                          std::string_view cause, std::size_t segment_size, std::size_t pieces) {
   wire::Ipv4Header h;
   h.src = config.address;
   h.dst = dst;
   h.protocol = protocol;
   h.id = ip_id;
-  // A super-segment's pieces take consecutive ids, as the link numbers them.
-  const std::size_t pieces =
-      segment_size == 0 || length <= 60 ? 1 : (length + segment_size - 1) / segment_size;
   ip_id = static_cast<std::uint16_t>(ip_id + pieces);
   const std::size_t header = wire::write_ipv4_header(wire::MutableBytes(tx.data(), 20), h, length);
   const wire::Bytes frame(tx.data(), header + length);

@@ -72,9 +72,7 @@ void Stack::Impl::free_socket(SocketId s) {
         use.listening = false;
         listeners.erase(sl.local.port);
       }
-      if (use.sockets == 0 && use.autobound == 0 && use.connections == 0) {
-        tcp_ports.erase(sl.local.port);
-      }
+      if (use.unused()) tcp_ports.erase(sl.local.port);
     } else {
       udp_ports.erase(sl.local.port);
     }

@@ -74,6 +74,9 @@ struct PortUse {
   std::uint32_t autobound = 0;
   std::uint32_t connections = 0;  // connections using it as their local port
   bool listening = false;
+
+  // Nothing holds the port: its entry goes.
+  bool unused() const { return sockets == 0 && autobound == 0 && connections == 0; }
 };
 
 struct Stack::Impl final : link::FrameSink {
@@ -158,9 +161,10 @@ struct Stack::Impl final : link::FrameSink {
   void deliver(const wire::Ipv4View& ip);
   // Builds IPv4 around the `length` bytes already at tx[20..] and sends them. A nonzero
   // `segment_size` sends a TCP frame through the link's segmentation offload
-  // (Link::send_segmented), its checksum left to the link.
+  // (Link::send_segmented), its checksum left to the link, as `pieces` segments: they take
+  // consecutive IP ids, as the link numbers them.
   void send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length, std::string_view cause,
-               std::size_t segment_size = 0);
+               std::size_t segment_size = 0, std::size_t pieces = 1);
 
   // tcp_input.cpp
   void tcp_input(const wire::Ipv4View& ip);

@@ -1,7 +1,6 @@
 // TCP input: parse and verify, then demultiplex: an existing connection (by 4-tuple), a
 // listener (RFC 9293 §3.10.7.2), or nobody (CLOSED, §3.10.7.1: answer with RST).
 #include <algorithm>
-#include <cstring>
 
 #include "stack/stack_impl.hpp"
 
@@ -14,8 +13,6 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
                            const ByteRing* payload) {
   constexpr std::size_t kIp = 20;
   const std::size_t header = wire::tcp_header_length(out.header);
-  // With segmentation offload the link completes each piece's checksum [RFC9293 MUST-2]
-  // from the pseudo-header sum left in the field; otherwise the builder computes it.
   if (out.payload_length > 0 && payload) {
     payload->copy_out(out.payload_offset,
                       std::span<std::uint8_t>(tx.data() + kIp + header, out.payload_length));
@@ -23,12 +20,15 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
   const wire::MutableBytes segment(tx.data() + kIp, tx.size() - kIp);
   const std::uint32_t src = tuple.local.address.to_u32(), dst = tuple.remote.address.to_u32();
   if (link.max_segmented_frame() != 0) {
+    // With segmentation offload the link completes each piece's checksum [RFC9293 MUST-2]
+    // from the pseudo-header sum left in the field (a segment without data too).
     const std::size_t len =
         wire::write_tcp_in_place_for_offload(segment, out.header, out.payload_length, src, dst);
     send_ip(tuple.remote.address, wire::kTcp, len, out.cause,
-            out.segment_size != 0 ? out.segment_size : std::size_t{0xffff});
+            out.segment_size != 0 ? out.segment_size : std::size_t{0xffff}, out.pieces());
     return;
   }
+  // Otherwise the builder computes it [RFC9293 MUST-2].
   const std::size_t len =
       wire::write_tcp_in_place(segment, out.header, out.payload_length, src, dst);
   send_ip(tuple.remote.address, wire::kTcp, len, out.cause);

@@ -95,10 +95,7 @@ void Connection::fill_data(OutSegment& out, Seq start, std::size_t len, Instant 
 
 void Connection::note_sent(const OutSegment& out, Instant now, bool in_line) {
   // A TSO super-segment counts as the segments the link cuts it into.
-  ctx_->counters.tcp.out_segs +=
-      out.payload_length > out.segment_size && out.segment_size > 0
-          ? (out.payload_length + out.segment_size - 1) / out.segment_size
-          : 1;
+  ctx_->counters.tcp.out_segs += out.pieces();
   const auto& h = out.header;
   if (h.flags.has(TcpFlags::ack)) {
     ack_now_ = false;

@@ -44,6 +44,13 @@ struct OutSegment {
   std::size_t segment_size = 0;
   std::string_view cause;  // why it is sent, for the trace ("retransmit: RTO")
   bool retransmission = false;
+
+  // The segments it stands for on the wire: more than one for a TSO super-segment.
+  std::size_t pieces() const {
+    return segment_size > 0 && payload_length > segment_size
+               ? (payload_length + segment_size - 1) / segment_size
+               : 1;
+  }
 };
 
 }  // namespace synack::tcp

@@ -1,6 +1,7 @@
-// The bytes the kernel peers send, so the receiving side can tell a wrong run from a fast
-// one: the byte at stream offset k is k mod 251. The prime period never lines up with a
-// chunk size, so a chunk lost, repeated or reordered shows as a mismatch.
+// The bytes every bulk scenario sends (synack's, the kernel's, lwIP's), so the receiving
+// side can tell a wrong run from a fast one: the byte at stream offset k is k mod 251. The prime
+// period never lines up with a chunk size, so a chunk lost, repeated or reordered shows as a
+// mismatch.
 #pragma once
 
 #include <cstddef>
