@@ -1,0 +1,113 @@
+#include "link/shm/frame_ring.hpp"
+
+#include <cstring>
+#include <new>
+
+namespace synack::link::shm {
+
+static_assert(std::is_trivially_destructible_v<FrameRingControl>,
+              "the control block is left in shared memory, never destroyed");
+
+FrameRing::FrameRing(void* block, std::uint32_t capacity, std::uint32_t max_frame, bool initialize)
+    : control_(initialize ? new (block) FrameRingControl{} : static_cast<FrameRingControl*>(block)),
+      data_(static_cast<std::uint8_t*>(block) + sizeof(FrameRingControl)),
+      capacity_(capacity),
+      max_frame_(max_frame) {
+  if (initialize) {
+    control_->tail.store(0, std::memory_order_relaxed);
+    control_->head.store(0, std::memory_order_release);
+  }
+  resync();
+}
+
+void FrameRing::resync() {
+  tail_ = control_->tail.load(std::memory_order_acquire);
+  head_seen_ = control_->head.load(std::memory_order_acquire);
+  head_ = head_published_ = head_seen_;
+  tail_seen_ = tail_;
+  current_record_ = 0;
+}
+
+void FrameRing::reset() {
+  control_->tail.store(0, std::memory_order_relaxed);
+  control_->head.store(0, std::memory_order_release);
+  resync();
+}
+
+bool FrameRing::try_push(std::span<const std::uint8_t> frame) {
+  if (frame.size() > max_frame_ || record_bytes(frame.size()) > capacity_) return false;
+  const std::uint64_t need = record_bytes(frame.size());
+  const std::uint64_t offset = tail_ & (capacity_ - 1);
+  const std::uint64_t to_end = capacity_ - offset;
+  // A record that does not fit before the end takes the rest of the data as a skip.
+  const std::uint64_t total = need <= to_end ? need : to_end + need;
+  if (total > capacity_ - (tail_ - head_seen_)) {
+    head_seen_ = control_->head.load(std::memory_order_acquire);
+    if (total > capacity_ - (tail_ - head_seen_)) return false;
+  }
+  std::uint64_t at = offset;
+  if (need > to_end) {
+    std::memcpy(data_ + at, &kSkip, sizeof kSkip);
+    tail_ += to_end;
+    at = 0;
+  }
+  const auto length = static_cast<std::uint32_t>(frame.size());
+  std::memcpy(data_ + at, &length, sizeof length);
+  if (!frame.empty()) std::memcpy(data_ + at + kRecordHeader, frame.data(), frame.size());
+  tail_ += need;
+  control_->tail.store(tail_, std::memory_order_release);
+  return true;
+}
+
+std::uint32_t FrameRing::read_length(std::uint64_t position) const {
+  std::uint32_t length;
+  std::memcpy(&length, data_ + (position & (capacity_ - 1)), sizeof length);
+  return length;
+}
+
+std::optional<std::span<const std::uint8_t>> FrameRing::peek() {
+  // At most two rounds: a skip marker, then the record at offset 0.
+  for (int round = 0; round < 2; ++round) {
+    if (head_ == tail_seen_) {
+      tail_seen_ = control_->tail.load(std::memory_order_acquire);
+      if (head_ == tail_seen_) return std::nullopt;
+    }
+    const std::uint64_t offset = head_ & (capacity_ - 1);
+    const std::uint64_t to_end = capacity_ - offset;
+    const std::uint64_t published = tail_seen_ - head_;
+    if (published > capacity_ || published < kRecordHeader) break;  // counters make no sense
+    const std::uint32_t length = read_length(head_);
+    if (length == kSkip) {
+      if (offset == 0 || to_end > published) break;
+      head_ += to_end;
+      continue;
+    }
+    const std::uint64_t need = record_bytes(length);
+    if (length > max_frame_ || need > to_end || need > published) break;
+    current_record_ = need;
+    return std::span<const std::uint8_t>(data_ + offset + kRecordHeader, length);
+  }
+  // Corrupt: drop everything published so far rather than read out of bounds.
+  ++corrupt_;
+  head_ = tail_seen_;
+  current_record_ = 0;
+  return std::nullopt;
+}
+
+void FrameRing::pop() {
+  head_ += current_record_;
+  current_record_ = 0;
+}
+
+void FrameRing::publish() {
+  if (head_ == head_published_) return;
+  head_published_ = head_;
+  control_->head.store(head_, std::memory_order_release);
+}
+
+bool FrameRing::empty() const {
+  // A skip marker is published with the record after it, never alone.
+  return head_ == control_->tail.load(std::memory_order_acquire);
+}
+
+}  // namespace synack::link::shm
