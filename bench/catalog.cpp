@@ -6,12 +6,14 @@
 #include "bench/peers/kernel_connections.hpp"
 #include "bench/peers/kernel_loopback_bulk.hpp"
 #include "bench/peers/kernel_memory.hpp"
+#include "bench/peers/kernel_process_pair.hpp"
 #include "bench/peers/kernel_raw_tun.hpp"
 #include "bench/peers/kernel_round_trip.hpp"
 #include "bench/peers/kernel_veth_bulk.hpp"
 #include "bench/peers/lwip_bulk.hpp"
 #include "bench/scenarios/inproc.hpp"
 #include "bench/scenarios/memory.hpp"
+#include "bench/scenarios/shm_pair.hpp"
 #include "bench/scenarios/tun_bulk.hpp"
 
 namespace synack::bench {
@@ -129,6 +131,17 @@ std::vector<Scenario> catalog() {
        [](Effort e) { return time_wait_bytes(sized(e, 1000, 1000000)); },
        "kernel slab cache tw_sock_TCP",
        [](Effort e) { return kernel_time_wait_bytes(sized(e, 1000, 10000)); }, "≤ 64 B"},
+      // Issue 10: two processes, a CPU each, synack busy-polling its shared-memory link.
+      {"shm-bulk", "Two processes over the shm link, bulk, 64 KiB frames", "Gbit/s", true,
+       [](Effort e) { return shm_bulk(sized(e, 16 * kMiB, 4096 * kMiB), 65535); },
+       "kernel loopback between two processes, cubic, a CPU each",
+       [](Effort e) { return kernel_process_bulk(sized(e, 16 * kMiB, 4096 * kMiB)); },
+       "≥ 2× the kernel"},
+      {"shm-round-trip", "Two processes over the shm link, 1-byte round trip", "µs", false,
+       [](Effort e) { return shm_round_trip(sized(e, 1000, 1000000)); },
+       "kernel loopback between two processes, TCP_NODELAY, a CPU each",
+       [](Effort e) { return kernel_process_round_trip(sized(e, 1000, 200000)); },
+       "≤ ½ the kernel's (advantage ≥ 2×)"},
       scaling(100, "scale-100", "Bulk per-segment cost, 100 connections"),
       scaling(10000, "scale-10k", "Bulk per-segment cost, 10,000 connections"),
       scaling(100000, "scale-100k", "Bulk per-segment cost, 100,000 connections"),
