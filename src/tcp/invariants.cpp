@@ -177,11 +177,11 @@ void Connection::check_invariants() const {
           [&] { return "unacknowledged bytes " + std::to_string(unacked_bytes_); });
   // SO_KEEPALIVE: the timer runs in every synchronized state but TIME_WAIT, iff enabled.
   const bool keepalive_needed =
-      config_.keepalive.enabled && synchronized(state_) && state_ != State::TimeWait;
+      config_->keepalive.enabled && synchronized(state_) && state_ != State::TimeWait;
   require(timer_set(Timer::Keepalive) == keepalive_needed,
           "keepalive timer armed iff SO_KEEPALIVE in a synchronized state", [&] {
             return "keepalive " + timer(deadline(Timer::Keepalive)) +
-                   (config_.keepalive.enabled ? ", enabled" : ", disabled");
+                   (config_->keepalive.enabled ? ", enabled" : ", disabled");
           });
 }
 
