@@ -236,7 +236,7 @@ std::error_code Stack::listen(SocketId id, int backlog) {
       } else {
         // Linux clamps the backlog to [0, somaxconn]; 0 still lets one connection wait.
         const int clamped = std::clamp(backlog, 1, 4096);
-        if (!sl->listener) sl->listener.emplace();
+        if (!sl->listener) sl->listener = std::make_unique<Listener>();
         sl->listener->backlog = clamped;
         use.listening = true;
         s.listeners[sl->local.port] = id;
