@@ -34,7 +34,7 @@ void Connection::take_peer_syn_options(const Segment& seg, Instant /*now*/) {
   if (ts_ok_) ts_recent_ = seg.options.timestamps->tsval;
   // The congestion window counts in segments of the size that will really be sent.
   const std::uint32_t smss = send_mss_ - (ts_ok_ ? 12u : 0u);
-  cc_ = std::make_unique<Reno>(smss);
+  cc_ = Reno(smss);
 }
 
 void Connection::update_send_window(const Segment& seg) {

@@ -57,7 +57,7 @@ Connection::Connection(Context& ctx, SharedConfig config, const FourTuple& tuple
       send_buffer_seq_(iss + 1),
       receive_buffer_(config_->receive_buffer + scale_slack(*config_), ctx.buffers),
       rto_(config_->rto_initial, config_->rto_min, config_->rto_max),
-      cc_(std::make_unique<Reno>(send_mss_)),
+      cc_(send_mss_),
       last_received_(now) {
   // A per-connection start for the timestamp clock, so tsval reveals neither uptime nor
   // other connections (RFC 7323 §5.4); derived from the ISS, itself a keyed hash.
@@ -234,8 +234,8 @@ void Connection::arm(Timer t, Instant when) {
 
 void Connection::cancel(Timer t) {
   auto& slot = timers_[static_cast<std::size_t>(t)];
-  if (!slot) return;
-  slot.reset();
+  if (slot == kUnarmed) return;
+  slot = kUnarmed;
 }
 
 void Connection::restart_retransmit_timer(Instant now) {

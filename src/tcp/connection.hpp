@@ -122,7 +122,10 @@ class Connection {
   // --- Queries -----------------------------------------------------------------------------
   State state() const { return state_; }
   const FourTuple& tuple() const { return tuple_; }
-  std::optional<Instant> deadline(Timer t) const { return timers_[static_cast<std::size_t>(t)]; }
+  std::optional<Instant> deadline(Timer t) const {
+    const Instant d = timers_[static_cast<std::size_t>(t)];
+    return d == kUnarmed ? std::nullopt : std::optional<Instant>(d);
+  }
 
   bool readable() const;
   bool writable() const;
@@ -164,7 +167,7 @@ class Connection {
   std::uint32_t rcv_wnd() const;
   std::uint16_t effective_mss() const { return send_mss_; }
   const RtoEstimator& rto() const { return rto_; }
-  const CongestionControl& congestion() const { return *cc_; }
+  const CongestionControl& congestion() const { return cc_; }
   bool in_recovery() const { return in_recovery_; }
   bool sack_permitted() const { return sack_ok_; }
   bool timestamps() const { return ts_ok_; }
@@ -352,7 +355,9 @@ class Connection {
   bool window_probe_ = false;  // send a zero-window probe on the next output
 
   // Congestion control and loss recovery.
-  std::unique_ptr<CongestionControl> cc_;
+  // Inline rather than behind a pointer: Reno is the only algorithm, and a separate
+  // allocation cost every connection ~56 bytes. A second one would make this a variant.
+  Reno cc_;
   Scoreboard scoreboard_;
   int dup_acks_ = 0;
   bool in_recovery_ = false;
@@ -368,7 +373,9 @@ class Connection {
   int keepalive_probes_ = 0;
   Instant last_received_{};
 
-  std::array<std::optional<Instant>, kTimerCount> timers_{};
+  // Each timer's deadline, kUnarmed when not armed (half the size of an optional).
+  static constexpr Instant kUnarmed = Instant::max();
+  std::array<Instant, kTimerCount> timers_{kUnarmed, kUnarmed, kUnarmed, kUnarmed, kUnarmed};
   std::error_code error_;
 
   std::size_t charged_ = 0;  // bytes charged to Context::memory

@@ -45,7 +45,7 @@ void Connection::check_invariants() const {
     if (!ok) invariant_failed(invariant, values());
   };
   const auto timer_set = [this](Timer t) {
-    return timers_[static_cast<std::size_t>(t)].has_value();
+    return timers_[static_cast<std::size_t>(t)] != kUnarmed;
   };
 
   // --- Send sequence space -------------------------------------------------------------------
@@ -147,7 +147,7 @@ void Connection::check_invariants() const {
   // --- Timers: armed exactly when the state needs them ---------------------------------------
   if (state_ == State::Closed) {
     for (std::size_t t = 0; t < kTimerCount; ++t) {
-      require(!timers_[t], "no timer in CLOSED",
+      require(timers_[t] == kUnarmed, "no timer in CLOSED",
               [&] { return std::string(to_string(static_cast<Timer>(t))) + " armed"; });
     }
     return;

@@ -207,7 +207,7 @@ bool Connection::next_retransmission(Instant now, OutSegment& out) {
     rtx_first_ = false;
     return false;
   }
-  const std::uint32_t smss = cc_->smss();
+  const std::uint32_t smss = cc_.smss();
   if (rtx_first_) {
     // Fast retransmit (RFC 5681 §3.2 step 3), or NewReno's partial-ACK retransmission.
     rtx_first_ = false;
@@ -216,7 +216,7 @@ bool Connection::next_retransmission(Instant now, OutSegment& out) {
   } else if (in_recovery_ && sack_ok_) {
     // RFC 6675 §5 step (C): while pipe < cwnd, NextSeg() rule 1: the first lost hole
     // above HighRxt.
-    if (scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, smss) >= cc_->cwnd()) return false;
+    if (scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, smss) >= cc_.cwnd()) return false;
     const auto hole = scoreboard_.next_lost(high_rxt_, snd_una_, smss, smss);
     if (!hole) return false;
     fill_data(out, hole->start, hole->length, now);
@@ -266,10 +266,10 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     // packets in flight. After a timeout SND.NXT steps over SACKed data (above), and that
     // data must not hold cwnd shut until the next timeout. Before recovery, each ACK that
     // SACKs a segment lets one new segment out: RFC 3042's limited transmit.
-    in_flight = in_recovery_ ? scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, cc_->smss())
+    in_flight = in_recovery_ ? scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, cc_.smss())
                              : scoreboard_.unsacked_between(snd_una_, snd_nxt_);
   }
-  const std::uint32_t cwnd_room = cc_->cwnd() > in_flight ? cc_->cwnd() - in_flight : 0;
+  const std::uint32_t cwnd_room = cc_.cwnd() > in_flight ? cc_.cwnd() - in_flight : 0;
   const std::size_t limit = std::min<std::size_t>(
       window_room > 0 ? static_cast<std::uint32_t>(window_room) : 0, cwnd_room);
   // Nothing can go (no data and no FIN to send, or data but no room for a byte of it): the

@@ -7,8 +7,8 @@ namespace synack::tcp {
 void Connection::on_timer(Timer timer, Instant now) {
   const AccountOnExit account{*this};
   auto& slot = timers_[static_cast<std::size_t>(timer)];
-  if (!slot || *slot > now) return;  // cancelled or moved since the wheel fired
-  slot.reset();
+  if (slot == kUnarmed || slot > now) return;  // cancelled or moved since the wheel fired
+  slot = kUnarmed;
   if (ctx_->trace) ctx_->trace->on_timer(now, tuple_, to_string(timer));
 
   switch (timer) {
@@ -25,7 +25,7 @@ void Connection::on_timer(Timer timer, Instant now) {
       rtt_seq_.reset();  // Karn: no sample across a retransmission
       // RFC 5681 §3.1: one segment, slow start again; RFC 6582 §3.2 step 1: losses from
       // this window do not start a new fast recovery.
-      if (synchronized(state_)) cc_->on_timeout(flight_size());
+      if (synchronized(state_)) cc_.on_timeout(flight_size());
       in_recovery_ = false;
       undo_retrans_ = -1;  // a timeout is never undone
       rtx_first_ = false;
