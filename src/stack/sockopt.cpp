@@ -22,7 +22,7 @@ std::error_code Stack::setsockopt(SocketId id, Option opt, int value) {
   SocketSlot* sl = impl_->slot(id);
   if (!sl) return err(std::errc::bad_file_descriptor);
   tcp::Connection* c = impl_->conn_of(id);
-  tcp::Config& cfg = c ? c->config() : sl->tcp;
+  tcp::Config& cfg = c ? c->config() : sl->tcp.edit();
   const bool tcp = sl->kind == SocketSlot::Kind::tcp;
   switch (opt) {
     case Option::reuse_addr:
@@ -91,7 +91,7 @@ std::error_code Stack::getsockopt(SocketId id, Option opt, int& value) const {
   const SocketSlot* sl = impl_->slot(id);
   if (!sl) return err(std::errc::bad_file_descriptor);
   const tcp::Connection* c = impl_->conn_of(id);
-  const tcp::Config& cfg = c ? const_cast<tcp::Connection*>(c)->config() : sl->tcp;
+  const tcp::Config& cfg = c ? c->config() : *sl->tcp;
   auto secs = [](Duration d) {
     return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
   };

@@ -58,7 +58,9 @@ std::error_code Stack::Impl::new_socket(SocketSlot::Kind kind, SocketId& out) {
   SocketSlot& s = sockets[static_cast<std::size_t>(out)];
   s = SocketSlot{};
   s.kind = kind;
-  s.tcp = tcp_defaults;
+  // Sockets made with the same defaults share one copy of them (tcp::SharedConfig).
+  if (*shared_defaults != tcp_defaults) shared_defaults = tcp::SharedConfig(tcp_defaults);
+  s.tcp = shared_defaults;
   return {};
 }
 
@@ -234,7 +236,7 @@ std::error_code Stack::listen(SocketId id, int backlog) {
       } else {
         // Linux clamps the backlog to [0, somaxconn]; 0 still lets one connection wait.
         const int clamped = std::clamp(backlog, 1, 4096);
-        if (!sl->listener) sl->listener.emplace();
+        if (!sl->listener) sl->listener = std::make_unique<Listener>();
         sl->listener->backlog = clamped;
         use.listening = true;
         s.listeners[sl->local.port] = id;
@@ -264,7 +266,7 @@ std::error_code Stack::accept(SocketId id, SocketId& out, Endpoint* peer) {
   SocketSlot& cs = s.sockets[static_cast<std::size_t>(child)];
   cs.conn = conn;
   cs.local = c.conn->tuple().local;
-  cs.tcp = c.conn->config();
+  cs.tcp = c.conn->shared_config();
   if (peer) *peer = c.conn->tuple().remote;
   out = child;
   if (s.trace)

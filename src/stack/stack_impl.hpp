@@ -6,6 +6,7 @@
 #include <array>
 #include <deque>
 #include <list>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -45,10 +46,12 @@ struct SocketSlot {
   bool bound = false;
   bool autobound = false;  // bound by connect() to an ephemeral port (PortUse::autobound)
   bool reuse_addr = false;
-  tcp::Config tcp;  // the options, copied into a connection when it is made
+  tcp::SharedConfig tcp;  // the options, shared with the connection made from them
   // TCP
   ConnId conn = kNoConn;
-  std::optional<Listener> listener;
+  // Only a listening socket has one: inline (a std::optional), its deque made every
+  // socket about 110 bytes larger.
+  std::unique_ptr<Listener> listener;
   // UDP
   std::optional<Endpoint> remote;
   // A list, not a deque: every socket has one, and an empty std::deque already holds
@@ -88,6 +91,7 @@ struct Stack::Impl final : link::FrameSink {
   SipKey secret;
   SipKey cookie_key = tcp::syn_cookie_key(secret);  // after `secret`: made from it
   tcp::Config tcp_defaults;
+  tcp::SharedConfig shared_defaults;  // the last tcp_defaults new sockets took, shared
   Counters counters;
   BufferBudget memory;  // before the connections, which give their bytes back as they go
   BufferPool buffers;   // before the connections, whose rings give their storage back to it

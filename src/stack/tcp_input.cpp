@@ -167,7 +167,7 @@ std::string_view Stack::Impl::listen_input(SocketId listener, const FourTuple& t
   SocketSlot& ls = sockets[static_cast<std::size_t>(listener)];
   Listener& l = *ls.listener;
   const auto limit = static_cast<std::size_t>(l.backlog);
-  if (l.accept_queue.size() >= limit || (l.half_open >= limit && !ls.tcp.syn_cookies)) {
+  if (l.accept_queue.size() >= limit || (l.half_open >= limit && !ls.tcp->syn_cookies)) {
     ++counters.tcp.syn_dropped;
     return l.accept_queue.size() >= limit ? "SYN: accept queue full" : "SYN: half-open queue full";
   }
@@ -195,7 +195,7 @@ void Stack::Impl::send_syn_cookie(SocketId listener, const FourTuple& tuple,
   const std::uint8_t mss_index = tcp::syn_cookie_mss_index(syn.options.mss.value_or(536));
   const Seq cookie =
       tcp::syn_cookie_encode(cookie_key, tuple, syn.seq, tcp::syn_cookie_counter(now), mss_index);
-  const tcp::OutSegment out = tcp::Connection::cookie_syn_ack(ls.tcp, tuple, cookie, syn, now);
+  const tcp::OutSegment out = tcp::Connection::cookie_syn_ack(*ls.tcp, tuple, cookie, syn, now);
   ls.listener->last_cookie_sent = now;
   ++counters.tcp.syncookies_sent;
   ++counters.tcp.out_segs;
@@ -211,7 +211,7 @@ std::optional<std::string_view> Stack::Impl::cookie_ack_input(SocketId listener,
   Listener& l = *ls.listener;
   // Like Linux's tcp_synq_no_recent_overflow: with no cookie sent lately no ACK can carry
   // a good one, and checking would only give a blind guesser its one-in-2^22 chance.
-  if (!ls.tcp.syn_cookies || !l.last_cookie_sent ||
+  if (!ls.tcp->syn_cookies || !l.last_cookie_sent ||
       now - *l.last_cookie_sent > tcp::kCookieValidity) {
     return std::nullopt;
   }
@@ -223,7 +223,7 @@ std::optional<std::string_view> Stack::Impl::cookie_ack_input(SocketId listener,
   }
   // The options in the TSecr are only read when the SYN,ACK could have carried timestamps.
   tcp::CookieOptions options;
-  if (ls.tcp.timestamps && ack.options.timestamps) {
+  if (ls.tcp->timestamps && ack.options.timestamps) {
     options = tcp::syn_cookie_options(ack.options.timestamps->tsecr);
   }
   ++counters.tcp.syncookies_validated;

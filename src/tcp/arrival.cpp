@@ -19,22 +19,22 @@ void Connection::take_peer_syn_options(const Segment& seg, Instant /*now*/) {
   // RFC 9293 §3.7.1: without the MSS option the peer can take 536 bytes [RFC9293 MUST-15];
   // we send and take the option [RFC9293 MUST-14].
   const std::uint16_t peer_mss = seg.options.mss.value_or(536);
-  send_mss_ = std::max<std::uint16_t>(64, std::min(peer_mss, config_.mss));
+  send_mss_ = std::max<std::uint16_t>(64, std::min(peer_mss, config_->mss));
   // RFC 7323 §2.2: scaling is on only when both SYNs carry the option; shifts above 14 are
   // taken as 14 (§2.3).
-  window_scaling_ = config_.window_scaling && seg.options.window_scale.has_value();
+  window_scaling_ = config_->window_scaling && seg.options.window_scale.has_value();
   if (window_scaling_) {
     snd_wscale_ = std::min<std::uint8_t>(*seg.options.window_scale, 14);
   } else {
     snd_wscale_ = 0;
     rcv_wscale_ = 0;
   }
-  sack_ok_ = config_.sack && seg.options.sack_permitted;              // RFC 2018 §2
-  ts_ok_ = config_.timestamps && seg.options.timestamps.has_value();  // RFC 7323 §3.2
+  sack_ok_ = config_->sack && seg.options.sack_permitted;              // RFC 2018 §2
+  ts_ok_ = config_->timestamps && seg.options.timestamps.has_value();  // RFC 7323 §3.2
   if (ts_ok_) ts_recent_ = seg.options.timestamps->tsval;
   // The congestion window counts in segments of the size that will really be sent.
   const std::uint32_t smss = send_mss_ - (ts_ok_ ? 12u : 0u);
-  cc_ = std::make_unique<Reno>(smss);
+  cc_ = Reno(smss);
 }
 
 void Connection::update_send_window(const Segment& seg) {
@@ -129,7 +129,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
     if (state_ == State::TimeWait && seg.has(TcpFlags::fin)) {
       // A retransmitted FIN in TIME_WAIT lies below RCV.NXT: re-ACK it and restart the
       // 2·MSL wait (3.10.7.4 eighth, TIME-WAIT).
-      arm(Timer::TimeWait, now + 2 * config_.msl);
+      arm(Timer::TimeWait, now + 2 * config_->msl);
     }
     // "If the RCV.WND is zero, no segments will be acceptable, but special allowance
     // should be made to accept valid ACKs" [RFC9293 MUST-66]: with our window shut, the peer's data
@@ -281,11 +281,11 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
 }
 
 void Connection::challenge_ack(std::string_view why, Instant now) {
-  // RFC 5961 §7: a window of config_.challenge_ack_window starts with the first challenge
-  // ACK after the previous window ended; in it at most config_.challenge_ack_limit go out.
-  const std::uint32_t limit = config_.challenge_ack_limit;
+  // RFC 5961 §7: a window of config_->challenge_ack_window starts with the first challenge
+  // ACK after the previous window ended; in it at most config_->challenge_ack_limit go out.
+  const std::uint32_t limit = config_->challenge_ack_limit;
   if (challenge_acks_in_window_ == 0 ||
-      now - challenge_window_start_ >= config_.challenge_ack_window) {
+      now - challenge_window_start_ >= config_->challenge_ack_window) {
     challenge_window_start_ = now;
     challenge_acks_in_window_ = 0;
   }
@@ -382,7 +382,7 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
       if (fin_acked) {
         set_state(State::FinWait2, "ACK of FIN", now);
         // Linux's tcp_fin_timeout: an orphan does not wait in FIN_WAIT_2 forever.
-        if (orphaned_) arm(Timer::TimeWait, now + 2 * config_.msl);
+        if (orphaned_) arm(Timer::TimeWait, now + 2 * config_->msl);
       }
       break;
     case State::Closing:
@@ -407,7 +407,7 @@ void Connection::schedule_ack(std::size_t bytes, Instant now) {
   if (unacked_bytes_ >= 2u * (send_mss_ - (ts_ok_ ? 12u : 0u))) {
     ack_now("ack: every second segment");
   } else if (!deadline(Timer::DelayedAck)) {
-    arm(Timer::DelayedAck, now + config_.delayed_ack);
+    arm(Timer::DelayedAck, now + config_->delayed_ack);
   }
 }
 
@@ -545,7 +545,7 @@ void Connection::take_fin(Instant now) {
       enter_time_wait(now);
       break;
     case State::TimeWait:
-      arm(Timer::TimeWait, now + 2 * config_.msl);
+      arm(Timer::TimeWait, now + 2 * config_->msl);
       break;
     default:
       break;  // CLOSE_WAIT, CLOSING, LAST_ACK: remain

@@ -14,11 +14,15 @@ struct Keepalive {
   Duration idle = seconds(7200);    // TCP_KEEPIDLE: 2 hours [RFC9293 MUST-27, MUST-28]
   Duration interval = seconds(75);  // TCP_KEEPINTVL
   int count = 9;                    // TCP_KEEPCNT
+
+  bool operator==(const Keepalive&) const = default;
 };
 
 struct Linger {
   bool enabled = false;  // SO_LINGER l_onoff
   int seconds = 0;       // l_linger; 0 with enabled means close() aborts with RST
+
+  bool operator==(const Linger&) const = default;
 };
 
 struct Config {
@@ -66,6 +70,8 @@ struct Config {
   // RFC 4987 SYN cookies (Linux's tcp_syncookies = 1): a listener whose half-open queue
   // is full answers a SYN with a cookie instead of dropping it. Read from the listener.
   bool syn_cookies = true;
+
+  bool operator==(const Config&) const = default;
 };
 
 // RFC 7323 §2.3: the shift that lets `buffer` bytes be advertised in 16 bits (at most 14).

@@ -44,25 +44,25 @@ std::size_t scale_slack(const Config& config) {
 
 }  // namespace
 
-Connection::Connection(Context& ctx, const Config& config, const FourTuple& tuple, Seq iss,
+Connection::Connection(Context& ctx, SharedConfig config, const FourTuple& tuple, Seq iss,
                        Instant now)
     : ctx_(&ctx),
-      config_(config),
+      config_(std::move(config)),
       tuple_(tuple),
       iss_(iss),
       snd_una_(iss),
       snd_nxt_(iss),
       snd_max_(iss),
-      send_buffer_(config.send_buffer, ctx.buffers),
+      send_buffer_(config_->send_buffer, ctx.buffers),
       send_buffer_seq_(iss + 1),
-      receive_buffer_(config.receive_buffer + scale_slack(config), ctx.buffers),
-      rto_(config.rto_initial, config.rto_min, config.rto_max),
-      cc_(std::make_unique<Reno>(send_mss_)),
+      receive_buffer_(config_->receive_buffer + scale_slack(*config_), ctx.buffers),
+      rto_(config_->rto_initial, config_->rto_min, config_->rto_max),
+      cc_(send_mss_),
       last_received_(now) {
   // A per-connection start for the timestamp clock, so tsval reveals neither uptime nor
   // other connections (RFC 7323 §5.4); derived from the ISS, itself a keyed hash.
   ts_offset_ = ts_offset_for(iss);
-  rcv_wscale_ = offered_shift(config);
+  rcv_wscale_ = offered_shift(*config_);
   ++ctx_->counters.tcp.in_state[static_cast<std::size_t>(state_)];
 }
 
@@ -85,17 +85,17 @@ void Connection::account_memory() {
   charged_ = now_held;
 }
 
-Connection Connection::active_open(Context& ctx, const Config& config, const FourTuple& tuple,
+Connection Connection::active_open(Context& ctx, SharedConfig config, const FourTuple& tuple,
                                    Seq iss, Instant now) {
-  Connection c(ctx, config, tuple, iss, now);
+  Connection c(ctx, std::move(config), tuple, iss, now);
   ++ctx.counters.tcp.active_opens;
   c.set_state(State::SynSent, "connect()", now);
   return c;
 }
 
-Connection Connection::passive_open(Context& ctx, const Config& config, const FourTuple& tuple,
+Connection Connection::passive_open(Context& ctx, SharedConfig config, const FourTuple& tuple,
                                     Seq iss, const Segment& syn, Instant now) {
-  Connection c(ctx, config, tuple, iss, now);
+  Connection c(ctx, std::move(config), tuple, iss, now);
   c.passive_ = true;
   ++ctx.counters.tcp.passive_opens;
   // 3.10.7.2 third: RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ; the SYN,ACK goes out next.
@@ -152,11 +152,11 @@ OutSegment Connection::cookie_syn_ack(const Config& config, const FourTuple& tup
   return out;
 }
 
-Connection Connection::from_cookie(Context& ctx, const Config& config, const FourTuple& tuple,
+Connection Connection::from_cookie(Context& ctx, SharedConfig config, const FourTuple& tuple,
                                    const Segment& ack, std::uint16_t peer_mss,
                                    const CookieOptions& options, Instant now) {
   const Seq iss = ack.ack - 1;
-  Connection c(ctx, config, tuple, iss, now);
+  Connection c(ctx, std::move(config), tuple, iss, now);
   c.passive_ = true;
   ++ctx.counters.tcp.passive_opens;
   // The SYN as the cookie remembers it: its sequence number, the MSS rounded down to the
@@ -165,7 +165,7 @@ Connection Connection::from_cookie(Context& ctx, const Config& config, const Fou
   syn.seq = ack.seq - 1;
   syn.flags = TcpFlags::syn;
   syn.options.mss = peer_mss;
-  if (config.timestamps && ack.options.timestamps) {
+  if (c.config_->timestamps && ack.options.timestamps) {
     syn.options.window_scale = options.window_scale;
     syn.options.sack_permitted = options.sack_permitted;
     syn.options.timestamps = wire::TcpTimestamps{ack.options.timestamps->tsval, 0};
@@ -175,7 +175,7 @@ Connection Connection::from_cookie(Context& ctx, const Config& config, const Fou
   c.take_peer_syn_options(syn, now);
   // As if our SYN,ACK had gone out from this connection (note_sent) and been acknowledged.
   c.last_ack_sent_ = c.rcv_nxt_;
-  c.rcv_adv_ = c.rcv_nxt_ + std::uint32_t{syn_ack_window(config)};
+  c.rcv_adv_ = c.rcv_nxt_ + std::uint32_t{syn_ack_window(*c.config_)};
   c.snd_una_ = iss + 1;
   c.snd_nxt_ = iss + 1;
   c.snd_max_ = iss + 1;
@@ -199,9 +199,9 @@ void Connection::set_state(State next, std::string_view cause, Instant now) {
   state_ = next;
   // Keepalive runs in every synchronized state but TIME_WAIT; it starts on the way in,
   // which is usually ESTABLISHED but is FIN_WAIT_1 for a close() in SYN_RECEIVED.
-  if (config_.keepalive.enabled && synchronized(next) && !synchronized(prev) &&
+  if (config_->keepalive.enabled && synchronized(next) && !synchronized(prev) &&
       next != State::TimeWait) {
-    arm(Timer::Keepalive, now + config_.keepalive.idle);
+    arm(Timer::Keepalive, now + config_->keepalive.idle);
   }
   if (ctx_->trace) ctx_->trace->on_state(now, tuple_, prev, next, cause);
   if (next == State::Closed) {
@@ -234,8 +234,8 @@ void Connection::arm(Timer t, Instant when) {
 
 void Connection::cancel(Timer t) {
   auto& slot = timers_[static_cast<std::size_t>(t)];
-  if (!slot) return;
-  slot.reset();
+  if (slot == kUnarmed) return;
+  slot = kUnarmed;
 }
 
 void Connection::restart_retransmit_timer(Instant now) {
@@ -281,19 +281,19 @@ void Connection::enter_time_wait(Instant now) {
   // data the application has yet to read: that stays readable, as on Linux.
   send_buffer_.release();
   if (orphaned_ || receive_buffer_.empty()) receive_buffer_.release();
-  arm(Timer::TimeWait, now + 2 * config_.msl);  // [RFC9293 MUST-13]
+  arm(Timer::TimeWait, now + 2 * config_->msl);  // [RFC9293 MUST-13]
 }
 
 std::size_t Connection::receive_space() const {
   // The ring's capacity is SO_RCVBUF and the scale's slack; the slack is never offered as
   // free space. A released buffer (TIME_WAIT) offers nothing.
-  const std::size_t buffer = std::min(receive_buffer_.capacity(), config_.receive_buffer);
+  const std::size_t buffer = std::min(receive_buffer_.capacity(), config_->receive_buffer);
   return buffer > receive_buffer_.size() ? buffer - receive_buffer_.size() : 0;
 }
 
 bool Connection::right_edge_moves() const {
   // RFC 9293 §3.8.6.2.2: by an MSS, or half the buffer, whichever is less.
-  const auto threshold = std::min<std::size_t>(config_.receive_buffer / 2, send_mss_);
+  const auto threshold = std::min<std::size_t>(config_->receive_buffer / 2, send_mss_);
   const std::size_t space = receive_space();
   const std::uint32_t offered = rcv_wnd();
   return space > offered && space - offered >= threshold;
@@ -426,7 +426,7 @@ void Connection::close(Instant now) {
   orphaned_ = true;
   error_.clear();
   const bool unread = !receive_buffer_.empty();
-  const bool linger_abort = config_.linger.enabled && config_.linger.seconds == 0;
+  const bool linger_abort = config_->linger.enabled && config_->linger.seconds == 0;
   if (state_ == State::SynSent) {
     set_state(State::Closed, "close()", now);
     return;
@@ -442,17 +442,17 @@ void Connection::close(Instant now) {
   // Half-closed before (shutdown(SHUT_WR)), FIN_WAIT_2 already: an orphan now, it waits
   // for the peer's FIN no longer than Linux's tcp_fin_timeout, as one that got there after
   // close() does (on_ack).
-  if (state_ == State::FinWait2) arm(Timer::TimeWait, now + 2 * config_.msl);
+  if (state_ == State::FinWait2) arm(Timer::TimeWait, now + 2 * config_->msl);
 }
 
 void Connection::settings_changed() {
-  if (config_.keepalive.enabled && synchronized(state_) && state_ != State::TimeWait) {
+  if (config_->keepalive.enabled && synchronized(state_) && state_ != State::TimeWait) {
     // The idle time counts from the last segment received, with the TCP_KEEPIDLE now set:
     // an application sets SO_KEEPALIVE first and TCP_KEEPIDLE after, and the timer armed
     // by the first must follow the second (as Linux's keepalive_time_set re-arms it).
     // While probes are out, the interval runs on.
     if (keepalive_probes_ == 0 || !deadline(Timer::Keepalive)) {
-      arm(Timer::Keepalive, last_received_ + config_.keepalive.idle);
+      arm(Timer::Keepalive, last_received_ + config_->keepalive.idle);
     }
   } else {
     cancel(Timer::Keepalive);

@@ -29,6 +29,7 @@
 #include "tcp/rto.hpp"
 #include "tcp/scoreboard.hpp"
 #include "tcp/segment.hpp"
+#include "tcp/shared_config.hpp"
 #include "tcp/state.hpp"
 #include "tcp/syn_cookie.hpp"
 #include "trace/trace.hpp"
@@ -63,11 +64,11 @@ struct Context {
 class Connection {
  public:
   // CLOSED -> SYN_SENT: an active open (connect). The SYN goes out on next_segment().
-  static Connection active_open(Context& ctx, const Config& config, const FourTuple& tuple, Seq iss,
+  static Connection active_open(Context& ctx, SharedConfig config, const FourTuple& tuple, Seq iss,
                                 Instant now);
   // LISTEN -> SYN_RECEIVED: a listener's child for an arriving SYN (3.10.7.2 third).
-  static Connection passive_open(Context& ctx, const Config& config, const FourTuple& tuple,
-                                 Seq iss, const Segment& syn, Instant now);
+  static Connection passive_open(Context& ctx, SharedConfig config, const FourTuple& tuple, Seq iss,
+                                 const Segment& syn, Instant now);
   // LISTEN, half-open queue full (RFC 4987 SYN cookies): the SYN,ACK for `syn` with the
   // cookie as its ISS, made without a TCB. What the cookie cannot hold (window scale,
   // SACK-permitted) rides in our TSval when the SYN offers timestamps, and is otherwise
@@ -78,7 +79,7 @@ class Connection {
   // returned it (SEG.ACK - 1 the cookie, our ISS; SEG.SEQ - 1 the IRS), with the peer's MSS
   // from the cookie and its options from the ACK's TSecr. The ACK itself (its window and
   // timestamp) is taken as the handshake's last; its text, if any, is for on_segment().
-  static Connection from_cookie(Context& ctx, const Config& config, const FourTuple& tuple,
+  static Connection from_cookie(Context& ctx, SharedConfig config, const FourTuple& tuple,
                                 const Segment& ack, std::uint16_t peer_mss,
                                 const CookieOptions& options, Instant now);
 
@@ -121,7 +122,10 @@ class Connection {
   // --- Queries -----------------------------------------------------------------------------
   State state() const { return state_; }
   const FourTuple& tuple() const { return tuple_; }
-  std::optional<Instant> deadline(Timer t) const { return timers_[static_cast<std::size_t>(t)]; }
+  std::optional<Instant> deadline(Timer t) const {
+    const Instant d = timers_[static_cast<std::size_t>(t)];
+    return d == kUnarmed ? std::nullopt : std::optional<Instant>(d);
+  }
 
   bool readable() const;
   bool writable() const;
@@ -148,7 +152,10 @@ class Connection {
   bool finished() const { return state_ == State::Closed; }
   bool passive() const { return passive_; }
   bool orphaned() const { return orphaned_; }
-  Config& config() { return config_; }
+  // The options; the non-const one makes them this connection's own (copy-on-write).
+  Config& config() { return config_.edit(); }
+  const Config& config() const { return *config_; }
+  const SharedConfig& shared_config() const { return config_; }
 
   // The TCB, for tests and traces.
   Seq iss() const { return iss_; }
@@ -160,13 +167,13 @@ class Connection {
   std::uint32_t rcv_wnd() const;
   std::uint16_t effective_mss() const { return send_mss_; }
   const RtoEstimator& rto() const { return rto_; }
-  const CongestionControl& congestion() const { return *cc_; }
+  const CongestionControl& congestion() const { return cc_; }
   bool in_recovery() const { return in_recovery_; }
   bool sack_permitted() const { return sack_ok_; }
   bool timestamps() const { return ts_ok_; }
 
  private:
-  Connection(Context& ctx, const Config& config, const FourTuple& tuple, Seq iss, Instant now);
+  Connection(Context& ctx, SharedConfig config, const FourTuple& tuple, Seq iss, Instant now);
 
   // arrival.cpp: the steps of RFC 9293 §3.10.7
   void on_segment_syn_sent(const Segment& seg, Instant now);
@@ -272,7 +279,7 @@ class Connection {
     explicit operator bool() const { return ptr != nullptr; }
   };
   ContextRef ctx_;
-  Config config_;
+  SharedConfig config_;  // shared with the socket and every connection with the same options
   FourTuple tuple_;
   State state_ = State::Closed;
   bool passive_ = false;   // opened by a listener (SYN_RECEIVED returns to LISTEN on RST)
@@ -348,7 +355,9 @@ class Connection {
   bool window_probe_ = false;  // send a zero-window probe on the next output
 
   // Congestion control and loss recovery.
-  std::unique_ptr<CongestionControl> cc_;
+  // Inline rather than behind a pointer: Reno is the only algorithm, and a separate
+  // allocation cost every connection ~56 bytes. A second one would make this a variant.
+  Reno cc_;
   Scoreboard scoreboard_;
   int dup_acks_ = 0;
   bool in_recovery_ = false;
@@ -364,7 +373,9 @@ class Connection {
   int keepalive_probes_ = 0;
   Instant last_received_{};
 
-  std::array<std::optional<Instant>, kTimerCount> timers_{};
+  // Each timer's deadline, kUnarmed when not armed (half the size of an optional).
+  static constexpr Instant kUnarmed = Instant::max();
+  std::array<Instant, kTimerCount> timers_{kUnarmed, kUnarmed, kUnarmed, kUnarmed, kUnarmed};
   std::error_code error_;
 
   std::size_t charged_ = 0;  // bytes charged to Context::memory

@@ -45,7 +45,7 @@ void Connection::check_invariants() const {
     if (!ok) invariant_failed(invariant, values());
   };
   const auto timer_set = [this](Timer t) {
-    return timers_[static_cast<std::size_t>(t)].has_value();
+    return timers_[static_cast<std::size_t>(t)] != kUnarmed;
   };
 
   // --- Send sequence space -------------------------------------------------------------------
@@ -147,7 +147,7 @@ void Connection::check_invariants() const {
   // --- Timers: armed exactly when the state needs them ---------------------------------------
   if (state_ == State::Closed) {
     for (std::size_t t = 0; t < kTimerCount; ++t) {
-      require(!timers_[t], "no timer in CLOSED",
+      require(timers_[t] == kUnarmed, "no timer in CLOSED",
               [&] { return std::string(to_string(static_cast<Timer>(t))) + " armed"; });
     }
     return;
@@ -177,11 +177,11 @@ void Connection::check_invariants() const {
           [&] { return "unacknowledged bytes " + std::to_string(unacked_bytes_); });
   // SO_KEEPALIVE: the timer runs in every synchronized state but TIME_WAIT, iff enabled.
   const bool keepalive_needed =
-      config_.keepalive.enabled && synchronized(state_) && state_ != State::TimeWait;
+      config_->keepalive.enabled && synchronized(state_) && state_ != State::TimeWait;
   require(timer_set(Timer::Keepalive) == keepalive_needed,
           "keepalive timer armed iff SO_KEEPALIVE in a synchronized state", [&] {
             return "keepalive " + timer(deadline(Timer::Keepalive)) +
-                   (config_.keepalive.enabled ? ", enabled" : ", disabled");
+                   (config_->keepalive.enabled ? ", enabled" : ", disabled");
           });
 }
 

@@ -185,11 +185,11 @@ bool Connection::next_syn(Instant now, OutSegment& out) {
   out.header.window = static_cast<std::uint16_t>(std::min<std::size_t>(receive_space(), 0xffff));
   auto& o = out.header.options;
   o = wire::TcpOptions{};
-  o.mss = config_.mss;
+  o.mss = config_->mss;
   // Offer each option in a SYN; in a SYN,ACK only what the peer offered.
-  if (config_.window_scaling && (!syn_ack || window_scaling_)) o.window_scale = rcv_wscale_;
-  if (config_.sack && (!syn_ack || sack_ok_)) o.sack_permitted = true;
-  if (config_.timestamps && (!syn_ack || ts_ok_)) {
+  if (config_->window_scaling && (!syn_ack || window_scaling_)) o.window_scale = rcv_wscale_;
+  if (config_->sack && (!syn_ack || sack_ok_)) o.sack_permitted = true;
+  if (config_->timestamps && (!syn_ack || ts_ok_)) {
     o.timestamps = wire::TcpTimestamps{ts_now(now), syn_ack ? ts_recent_ : 0};
   }
   out.retransmission = snd_max_ != iss_;
@@ -207,7 +207,7 @@ bool Connection::next_retransmission(Instant now, OutSegment& out) {
     rtx_first_ = false;
     return false;
   }
-  const std::uint32_t smss = cc_->smss();
+  const std::uint32_t smss = cc_.smss();
   if (rtx_first_) {
     // Fast retransmit (RFC 5681 §3.2 step 3), or NewReno's partial-ACK retransmission.
     rtx_first_ = false;
@@ -216,7 +216,7 @@ bool Connection::next_retransmission(Instant now, OutSegment& out) {
   } else if (in_recovery_ && sack_ok_) {
     // RFC 6675 §5 step (C): while pipe < cwnd, NextSeg() rule 1: the first lost hole
     // above HighRxt.
-    if (scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, smss) >= cc_->cwnd()) return false;
+    if (scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, smss) >= cc_.cwnd()) return false;
     const auto hole = scoreboard_.next_lost(high_rxt_, snd_una_, smss, smss);
     if (!hole) return false;
     fill_data(out, hole->start, hole->length, now);
@@ -240,9 +240,9 @@ void Connection::hold_output(std::size_t avail, Instant now) {
   // gives up while the peer answers.
   if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
     Duration wait = rto_.rto();
-    for (int i = 0; i < persist_backoff_ && wait < config_.rto_max; ++i) wait *= 2;
+    for (int i = 0; i < persist_backoff_ && wait < config_->rto_max; ++i) wait *= 2;
     arm(Timer::Persist,
-        clamp_to_user_timeout(now + std::min(wait, config_.rto_max), probes_stamp_, now));
+        clamp_to_user_timeout(now + std::min(wait, config_->rto_max), probes_stamp_, now));
   }
 }
 
@@ -266,10 +266,10 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     // packets in flight. After a timeout SND.NXT steps over SACKed data (above), and that
     // data must not hold cwnd shut until the next timeout. Before recovery, each ACK that
     // SACKs a segment lets one new segment out: RFC 3042's limited transmit.
-    in_flight = in_recovery_ ? scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, cc_->smss())
+    in_flight = in_recovery_ ? scoreboard_.pipe(snd_una_, snd_max_, high_rxt_, cc_.smss())
                              : scoreboard_.unsacked_between(snd_una_, snd_nxt_);
   }
-  const std::uint32_t cwnd_room = cc_->cwnd() > in_flight ? cc_->cwnd() - in_flight : 0;
+  const std::uint32_t cwnd_room = cc_.cwnd() > in_flight ? cc_.cwnd() - in_flight : 0;
   const std::size_t limit = std::min<std::size_t>(
       window_room > 0 ? static_cast<std::uint32_t>(window_room) : 0, cwnd_room);
   // Nothing can go (no data and no FIN to send, or data but no room for a byte of it): the
@@ -293,7 +293,7 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     const std::size_t tail = out.payload_length % mss;
     const bool tail_goes =
         tail == 0 || out.header.flags.has(TcpFlags::fin) || force ||
-        (config_.nodelay && (out.payload_length == avail || tail >= max_snd_wnd_ / 2));
+        (config_->nodelay && (out.payload_length == avail || tail >= max_snd_wnd_ / 2));
     if (!tail_goes) fill_data(out, snd_nxt_, out.payload_length - tail, now, super);
   }
   const std::size_t n = out.payload_length;
@@ -305,7 +305,7 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     // comes. Sender SWS avoidance (§3.8.6.2.1): send only a full segment, all that is
     // left, or at least half the largest window the peer has offered.
     const bool nothing_in_flight = snd_una_ == snd_max_;
-    const bool nagle_ok = config_.nodelay || nothing_in_flight;  // [RFC9293 MUST-17]
+    const bool nagle_ok = config_->nodelay || nothing_in_flight;  // [RFC9293 MUST-17]
     const bool full = n >= max_payload(out);
     const bool all = n == avail;
     const bool half_window = n >= max_snd_wnd_ / 2;  // [RFC9293 MUST-38]

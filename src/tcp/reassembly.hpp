@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "tcp/seq.hpp"
@@ -38,22 +39,27 @@ class Reassembly {
   Seq advance(Seq rcv_nxt);
   bool empty() const { return count_ == 0; }
   std::size_t block_count() const { return count_; }
-  std::span<const Block> blocks() const { return {blocks_.data(), count_}; }
+  std::span<const Block> blocks() const { return {blocks_ ? blocks_->data() : nullptr, count_}; }
   // True if [start, end) is held entirely.
   bool holds(Seq start, Seq end) const;
   // Octets held in all the islands together.
   std::size_t bytes() const;
   // The highest sequence number held, if any.
-  Seq highest() const { return blocks_[count_ - 1].right; }
+  Seq highest() const { return (*blocks_)[count_ - 1].right; }
 
   // Fills `out` with SACK blocks, the most recently changed first (RFC 2018 §4: the first
   // block holds the segment that triggered this ACK), the rest by recency. Returns the count.
   std::size_t sack_blocks(std::span<wire::SackBlock> out) const;
 
-  void clear() { count_ = 0; }
+  void clear() {
+    count_ = 0;
+    blocks_.reset();
+  }
 
  private:
-  std::array<Block, kMaxBlocks> blocks_{};  // sorted by left edge, disjoint, not adjacent
+  // Sorted by left edge, disjoint, not adjacent. Held only while there is something in it
+  // (as the data buffers): an idle connection should not carry 256 bytes for its holes.
+  std::unique_ptr<std::array<Block, kMaxBlocks>> blocks_;
   std::size_t count_ = 0;
   std::uint64_t clock_ = 0;
 };

@@ -37,18 +37,18 @@ void Connection::on_new_ack(const Segment& seg, std::uint32_t acked, std::uint32
       // §5 leaves cwnd at ssthresh).
       in_recovery_ = false;
       dup_acks_ = 0;
-      cc_->set_cwnd(std::min(cc_->ssthresh(), std::max(flight_size(), cc_->smss()) + cc_->smss()));
+      cc_.set_cwnd(std::min(cc_.ssthresh(), std::max(flight_size(), cc_.smss()) + cc_.smss()));
     } else if (!sack_ok_) {
       // Partial acknowledgment (RFC 6582 §3.2 step 4): the next hole is lost too. Resend it
       // now, deflate the window by what was acked, and add back one segment.
       rtx_first_ = true;
-      const std::uint32_t cwnd = cc_->cwnd();
+      const std::uint32_t cwnd = cc_.cwnd();
       const std::uint32_t deflated = cwnd > acked ? cwnd - acked : 0;
-      cc_->set_cwnd(deflated + (acked >= cc_->smss() ? cc_->smss() : 0));
+      cc_.set_cwnd(deflated + (acked >= cc_.smss() ? cc_.smss() : 0));
     }
   } else {
     dup_acks_ = 0;
-    cc_->on_ack(std::min(acked, flight));
+    cc_.on_ack(std::min(acked, flight));
   }
   restart_retransmit_timer(now);  // RFC 6298 (5.3)
 }
@@ -59,12 +59,12 @@ void Connection::on_duplicate_ack(bool newly_sacked) {
   if (in_recovery_) {
     // NewReno inflates the window by one segment per duplicate ACK (RFC 6582 §3.2 step 3):
     // each one says a segment has left the network. With SACK, the pipe estimate does it.
-    if (!sack_ok_) cc_->set_cwnd(cc_->cwnd() + cc_->smss());
+    if (!sack_ok_) cc_.set_cwnd(cc_.cwnd() + cc_.smss());
     return;
   }
   // RFC 6675 §5: enter recovery on DupThresh duplicates, or once SACK shows SND.UNA lost.
   const bool lost_by_sack =
-      sack_ok_ && newly_sacked && after(scoreboard_.lost_boundary(snd_una_, cc_->smss()), snd_una_);
+      sack_ok_ && newly_sacked && after(scoreboard_.lost_boundary(snd_una_, cc_.smss()), snd_una_);
   if (dup_acks_ < static_cast<int>(scoreboard_.dupthresh()) && !lost_by_sack) return;
   // RFC 6582 §3.2 step 2: no new recovery for losses from the window already recovered.
   if (recovered_once_ && before_eq(snd_una_, recover_)) return;
@@ -74,15 +74,15 @@ void Connection::on_duplicate_ack(bool newly_sacked) {
 void Connection::enter_recovery() {
   ++ctx_->counters.tcp.fast_retransmits;
   if (sack_ok_) ++ctx_->counters.tcp.sack_recoveries;
-  prior_cwnd_ = cc_->cwnd();
-  prior_ssthresh_ = cc_->ssthresh();
+  prior_cwnd_ = cc_.cwnd();
+  prior_ssthresh_ = cc_.ssthresh();
   undo_retrans_ = 0;
   in_recovery_ = true;
   recovered_once_ = true;
   recover_ = snd_max_;
   high_rxt_ = snd_una_;
-  cc_->on_congestion_event(flight_size());
-  if (!sack_ok_) cc_->set_cwnd(cc_->ssthresh() + 3 * cc_->smss());  // RFC 6582 step 2
+  cc_.on_congestion_event(flight_size());
+  if (!sack_ok_) cc_.set_cwnd(cc_.ssthresh() + 3 * cc_.smss());  // RFC 6582 step 2
   rtx_first_ = true;  // fast retransmit: the segment at SND.UNA goes now
   rtt_seq_.reset();   // Karn: no sample across a retransmission
 }
@@ -108,7 +108,7 @@ void Connection::on_dsack(const Segment& seg) {
   // Restore the window and tolerate deeper reordering from now on.
   ++ctx_->counters.tcp.spurious_recoveries;
   undo_retrans_ = -1;
-  cc_->restore(prior_cwnd_, prior_ssthresh_);
+  cc_.restore(prior_cwnd_, prior_ssthresh_);
   in_recovery_ = false;
   recovered_once_ = false;  // a real loss in this window may start recovery again
   scoreboard_.set_dupthresh(std::min<std::uint32_t>(scoreboard_.dupthresh() + 1, 6));

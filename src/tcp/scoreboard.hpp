@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 
@@ -27,14 +28,17 @@ class Scoreboard {
   bool on_sack(std::span<const wire::SackBlock> blocks, Seq snd_una, Seq snd_max);
   // Forgets what the cumulative ACK covers.
   void on_cumulative_ack(Seq snd_una);
-  void clear() { count_ = 0; }
+  void clear() {
+    count_ = 0;
+    ranges_.reset();
+  }
   // A larger DupThresh tolerates more reordering (raised when a retransmission proves
   // spurious, as RFC 6675 §8 and Linux do).
   void set_dupthresh(std::uint32_t n) { dupthresh_ = n; }
   std::uint32_t dupthresh() const { return dupthresh_; }
 
   bool empty() const { return count_ == 0; }
-  std::span<const Range> ranges() const { return {ranges_.data(), count_}; }
+  std::span<const Range> ranges() const { return {ranges_ ? ranges_->data() : nullptr, count_}; }
   bool is_sacked(Seq seq) const;
   // If `seq` is SACKed, the end of its range.
   std::optional<Seq> sacked_end(Seq seq) const;
@@ -64,8 +68,10 @@ class Scoreboard {
   std::uint32_t unsacked_between(Seq from, Seq to) const;
 
  private:
-  std::array<Range, kMaxRanges> ranges_{};  // sorted, disjoint, not adjacent
-  std::size_t count_ = 0;
+  // Sorted, disjoint, not adjacent. Held only while there is something in it: most
+  // connections never see a SACK, and an idle one should not carry 256 bytes for them.
+  std::unique_ptr<std::array<Range, kMaxRanges>> ranges_;
+  std::uint32_t count_ = 0;
   std::uint32_t dupthresh_ = kDupThresh;
 };
 

@@ -7,8 +7,8 @@ namespace synack::tcp {
 void Connection::on_timer(Timer timer, Instant now) {
   const AccountOnExit account{*this};
   auto& slot = timers_[static_cast<std::size_t>(timer)];
-  if (!slot || *slot > now) return;  // cancelled or moved since the wheel fired
-  slot.reset();
+  if (slot == kUnarmed || slot > now) return;  // cancelled or moved since the wheel fired
+  slot = kUnarmed;
   if (ctx_->trace) ctx_->trace->on_timer(now, tuple_, to_string(timer));
 
   switch (timer) {
@@ -25,7 +25,7 @@ void Connection::on_timer(Timer timer, Instant now) {
       rtt_seq_.reset();  // Karn: no sample across a retransmission
       // RFC 5681 §3.1: one segment, slow start again; RFC 6582 §3.2 step 1: losses from
       // this window do not start a new fast recovery.
-      if (synchronized(state_)) cc_->on_timeout(flight_size());
+      if (synchronized(state_)) cc_.on_timeout(flight_size());
       in_recovery_ = false;
       undo_retrans_ = -1;  // a timeout is never undone
       rtx_first_ = false;
@@ -61,12 +61,12 @@ void Connection::on_timer(Timer timer, Instant now) {
       // the window may stay shut that long after the first probe.
       if (!probes_stamp_) {
         probes_stamp_ = now;
-      } else if (config_.user_timeout > Duration::zero() &&
-                 now - *probes_stamp_ >= config_.user_timeout) {
+      } else if (config_->user_timeout > Duration::zero() &&
+                 now - *probes_stamp_ >= config_->user_timeout) {
         fail(std::errc::timed_out, "user timeout: window still shut", now);
         return;
       }
-      if (window_probes_ >= config_.data_retries) {
+      if (window_probes_ >= config_->data_retries) {
         fail(std::errc::timed_out, "zero-window probes unanswered", now);
         return;
       }
@@ -75,8 +75,8 @@ void Connection::on_timer(Timer timer, Instant now) {
       ++persist_backoff_;
       return;  // output re-arms the timer while data still waits
     case Timer::Keepalive: {
-      if (!config_.keepalive.enabled || !synchronized(state_) || state_ == State::TimeWait) return;
-      const Instant idle_end = last_received_ + config_.keepalive.idle;
+      if (!config_->keepalive.enabled || !synchronized(state_) || state_ == State::TimeWait) return;
+      const Instant idle_end = last_received_ + config_->keepalive.idle;
       if (keepalive_probes_ == 0 && idle_end > now) {
         arm(Timer::Keepalive, idle_end);  // traffic since: wait out the idle time again
         return;
@@ -85,16 +85,16 @@ void Connection::on_timer(Timer timer, Instant now) {
       // With TCP_USER_TIMEOUT, Linux's tcp_keepalive_timer gives up on time instead of on
       // the count: once a probe is out and nothing has come for the user timeout.
       const bool given_up =
-          config_.user_timeout > Duration::zero()
-              ? keepalive_probes_ > 0 && now - last_received_ >= config_.user_timeout
-              : keepalive_probes_ >= config_.keepalive.count;
+          config_->user_timeout > Duration::zero()
+              ? keepalive_probes_ > 0 && now - last_received_ >= config_->user_timeout
+              : keepalive_probes_ >= config_->keepalive.count;
       if (given_up) {
         fail(std::errc::timed_out, "keepalive: no answer", now);
         return;
       }
       ++keepalive_probes_;
       keepalive_probe_ = true;
-      arm(Timer::Keepalive, now + config_.keepalive.interval);
+      arm(Timer::Keepalive, now + config_->keepalive.interval);
       return;
     }
   }
@@ -104,20 +104,20 @@ bool Connection::user_timeout_applies() const {
   // A listener's child in SYN_RECEIVED is, on Linux, a request socket that retransmits its
   // SYN,ACK synack_retries times whatever the listener's TCP_USER_TIMEOUT; the connection
   // made from it inherits the option.
-  return config_.user_timeout > Duration::zero() && !(state_ == State::SynReceived && passive_);
+  return config_->user_timeout > Duration::zero() && !(state_ == State::SynReceived && passive_);
 }
 
 std::string_view Connection::retransmission_limit(Instant now) const {
   // R2 for data, and the same mechanism for SYNs [RFC9293 MUST-20, MUST-22].
   const bool connecting = state_ == State::SynSent || state_ == State::SynReceived;
-  const int limit = state_ == State::SynSent       ? config_.syn_retries
-                    : state_ == State::SynReceived ? config_.synack_retries
-                                                   : config_.data_retries;
+  const int limit = state_ == State::SynSent       ? config_->syn_retries
+                    : state_ == State::SynReceived ? config_->synack_retries
+                                                   : config_->data_retries;
   // Linux's tcp_write_timeout: the user timeout replaces the count for data; a SYN stops
   // at whichever comes first. Either way it only ends a connection that has retransmitted.
   const bool timed = user_timeout_applies();
   if ((connecting || !timed) && retries_ >= limit) return "retransmission limit";
-  if (timed && retries_ > 0 && retrans_stamp_ && now - *retrans_stamp_ >= config_.user_timeout) {
+  if (timed && retries_ > 0 && retrans_stamp_ && now - *retrans_stamp_ >= config_->user_timeout) {
     return "user timeout";
   }
   return {};
@@ -128,7 +128,7 @@ Instant Connection::clamp_to_user_timeout(Instant when, std::optional<Instant> s
   if (!since || !user_timeout_applies()) return when;
   // The connection ends when the user timeout does, not up to a whole backed-off RTO
   // later; if it has already run out, at once (Linux: one tick).
-  const Instant end = *since + config_.user_timeout;
+  const Instant end = *since + config_->user_timeout;
   return std::min(when, end > now ? end : now + milliseconds(1));
 }
 
