@@ -53,7 +53,8 @@ void pump_stdin(runtime::Runtime& rt, SocketId s, int stop_fd) {
 
 int connect(int argc, const char* const* argv) {
   CLI::App app{
-      "netcat over synack: connects to HOST PORT through the TUN device, copies standard\n"
+      "netcat over synack: connects to HOST PORT through the TUN device (or the region of a\n"
+      "synack serve --shm NAME, with --shm NAME), copies standard\n"
       "input to the connection and the connection to standard output. At EOF on standard\n"
       "input it half-closes (FIN) and reads on until the peer closes.",
       "synack connect"};

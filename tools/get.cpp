@@ -120,8 +120,10 @@ class BodyReader {
 }  // namespace
 
 int get(int argc, const char* const* argv) {
-  CLI::App app{"Downloads URL over HTTP/1.1 with synack's TCP, through the TUN device.",
-               "synack get"};
+  CLI::App app{
+      "Downloads URL over HTTP/1.1 with synack's TCP, through the TUN device (or with\n"
+      "--shm NAME, from a synack serve --shm NAME over shared memory).",
+      "synack get"};
   NetOptions net;
   add_net_options(app, net);
   std::string url_text, output;

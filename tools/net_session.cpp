@@ -18,7 +18,12 @@ namespace synack::tools {
 void add_net_options(CLI::App& app, NetOptions& o) {
   app.add_option("--tun", o.tun, "TUN device to use (made by `synack netns up`, or created)")
       ->capture_default_str();
-  app.add_option("--ip", o.ip, "synack's IPv4 address on the device")->capture_default_str();
+  app.add_option("--shm", o.shm,
+                 "Run over a shared-memory region of this name instead of a TUN device: `serve` "
+                 "creates it, `connect` and `get` attach to it (no root needed)");
+  app.add_option("--ip", o.ip,
+                 "synack's IPv4 address (default 198.18.0.2; with --shm, 198.18.0.1 for "
+                 "connect and get)");
   app.add_option("--host-ip", o.host_ip,
                  "Give the kernel side this address/prefix (for a device netns up did not make)");
   app.add_option("--netns", o.netns, "Run inside this network namespace (setns)");
@@ -49,9 +54,11 @@ void add_net_options(CLI::App& app, NetOptions& o) {
 
 std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& error) {
   std::unique_ptr<NetSession> s(new NetSession);
-  auto address = Ipv4Address::parse(o.ip);
+  const std::string ip =
+      !o.ip.empty() ? o.ip : (!o.shm.empty() && !o.shm_creates ? "198.18.0.1" : "198.18.0.2");
+  auto address = Ipv4Address::parse(ip);
   if (!address) {
-    error = "--ip: '" + o.ip + "' is not an IPv4 address";
+    error = "--ip: '" + ip + "' is not an IPv4 address";
     return nullptr;
   }
   s->address_ = *address;
@@ -62,23 +69,17 @@ std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& e
       return nullptr;
     }
   }
-  link::TunConfig config;
-  config.name = o.tun;
-  config.mtu = o.mtu;
+  std::optional<link::InterfaceAddress> host;
   if (!o.host_ip.empty()) {
-    config.host = link::InterfaceAddress::parse(o.host_ip);
-    if (!config.host) {
-      error = "--host-ip: '" + o.host_ip + "' is not ADDRESS/PREFIX";
+    host = link::InterfaceAddress::parse(o.host_ip);
+    if (!host || !o.shm.empty()) {
+      error = !o.shm.empty() ? "--host-ip names the kernel's side of a TUN device, not of --shm"
+                             : "--host-ip: '" + o.host_ip + "' is not ADDRESS/PREFIX";
       return nullptr;
     }
   }
-  auto tun = link::TunLink::open(config);
-  if (!tun) {
-    error = tun.error().message;
-    return nullptr;
-  }
-  s->tun_ = std::move(*tun);
-  link::Link* top = s->tun_.get();
+  if (!s->open_medium(o, host, error)) return nullptr;
+  link::Link* top = s->tun_ ? static_cast<link::Link*>(s->tun_.get()) : s->shm_.get();
 
   const bool faults = o.loss > 0 || o.reorder > 0 || o.duplicate > 0 || o.corrupt > 0 ||
                       o.delay_ms > 0 || o.jitter_ms > 0;
@@ -127,8 +128,8 @@ std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& e
   StackConfig stack_config;
   stack_config.address = *address;
   // The device's subnet: the kernel side's prefix if we set it, else `netns up`'s /24.
-  stack_config.prefix_length = static_cast<std::uint8_t>(
-      config.host ? config.host->prefix : link::InterfaceAddress{}.prefix);
+  stack_config.prefix_length =
+      static_cast<std::uint8_t>(host ? host->prefix : link::InterfaceAddress{}.prefix);
   std::random_device random;
   for (auto& word : stack_config.secret) {
     word = (std::uint64_t{random()} << 32) | random();
@@ -138,6 +139,37 @@ std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& e
     s->runtime_->with_stack([&](auto& stack) { stack.set_trace(&s->tee_); });
   }
   return s;
+}
+
+bool NetSession::open_medium(const NetOptions& o, const std::optional<link::InterfaceAddress>& host,
+                             std::string& error) {
+  if (!o.shm.empty()) {
+    link::shm::ShmLinkOptions options;
+    if (o.mtu != 0) options.region.mtu = static_cast<std::uint32_t>(o.mtu);
+    // A region left by a creator that died is replaced: its name is ours to serve again.
+    options.region.replace = true;
+    auto shm = o.shm_creates ? link::shm::ShmLink::create(o.shm, options)
+                             : link::shm::ShmLink::attach(o.shm, options);
+    if (!shm) {
+      error = "--shm " + o.shm + ": " + shm.error().message;
+      return false;
+    }
+    shm_ = std::move(*shm);
+    medium_ = "shm region " + o.shm;
+    return true;
+  }
+  link::TunConfig config;
+  config.name = o.tun;
+  config.mtu = o.mtu;
+  config.host = host;
+  auto tun = link::TunLink::open(config);
+  if (!tun) {
+    error = tun.error().message;
+    return false;
+  }
+  tun_ = std::move(*tun);
+  medium_ = o.tun + (o.netns.empty() ? "" : " in " + o.netns);
+  return true;
 }
 
 NetSession::~NetSession() {
@@ -164,10 +196,17 @@ NetSession::~NetSession() {
 std::string NetSession::summary() {
   const Counters c = runtime_->counters();
   std::ostringstream out;
-  const auto& t = tun_->stats();
-  out << tun_->name() << ": " << t.frames_in << " frames in, " << t.frames_out << " out, "
-      << t.send_dropped << " refused; tcp: " << c.tcp.out_segs << " segments out, "
-      << c.tcp.retrans_segs << " retransmitted, " << c.tcp.in_segs << " in";
+  if (tun_) {
+    const auto& t = tun_->stats();
+    out << tun_->name() << ": " << t.frames_in << " frames in, " << t.frames_out << " out, "
+        << t.send_dropped << " refused";
+  } else {
+    const auto& t = shm_->stats();
+    out << medium_ << ": " << t.frames_in << " frames in, " << t.frames_out << " out, "
+        << t.send_dropped_full + t.send_dropped_no_peer << " dropped";
+  }
+  out << "; tcp: " << c.tcp.out_segs << " segments out, " << c.tcp.retrans_segs
+      << " retransmitted, " << c.tcp.in_segs << " in";
   if (fault_) {
     const auto& o = fault_->outbound().stats();
     const auto& i = fault_->inbound().stats();

@@ -1,6 +1,7 @@
 // What every real-network subcommand (serve, connect, get) shares: the options that pick
 // the device, the address, the namespace, a capture and injected faults, and a session that
-// opens them, in DESIGN.md's order: capture(fault(tun)), driven by a Runtime.
+// opens them, in DESIGN.md's order: capture(fault(medium)), driven by a Runtime. The medium
+// is a TUN device, or with --shm a shared-memory region another synack process shares.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "link/capture.hpp"
 #include "link/fault_link.hpp"
 #include "link/pcap_capture.hpp"
+#include "link/shm/shm_link.hpp"
 #include "link/tun/tun_link.hpp"
 #include "runtime/runtime.hpp"
 #include "trace/json_lines.hpp"
@@ -23,7 +25,10 @@ namespace synack::tools {
 
 struct NetOptions {
   std::string tun = "synack0";
-  std::string ip = "198.18.0.2";
+  // --shm: the region's name. `serve` creates it (shm_creates), `connect` and `get` attach.
+  std::string shm;
+  bool shm_creates = false;
+  std::string ip;       // empty: 198.18.0.2, or 198.18.0.1 for an attacher of --shm
   std::string host_ip;  // configure the kernel side (for a device not made by netns up)
   std::string netns;
   std::string pcap;
@@ -43,7 +48,8 @@ void add_net_options(CLI::App& app, NetOptions& options);
 class NetSession {
  public:
   // Enters the namespace (the calling thread, before any other thread starts), opens the
-  // device and starts the runtime. nullptr with `error` set when something fails.
+  // device (or the shared-memory region) and starts the runtime. nullptr with `error` set when
+  // something fails.
   static std::unique_ptr<NetSession> open(const NetOptions& options, std::string& error);
   // Stops the runtime (closing what is open, cleanly), finishes the capture and the JSON
   // log, and prints the ladder (--ladder) on standard error.
@@ -51,15 +57,23 @@ class NetSession {
 
   runtime::Runtime& rt() { return *runtime_; }
   Ipv4Address address() const { return address_; }
+  // What synack runs on, for messages: "synack0", "synack0 in demo", "shm region demo".
+  std::string medium() const { return medium_; }
   // A line of link and TCP statistics, for --verbose.
   std::string summary();
 
  private:
   NetSession() = default;
 
+  // Opens the TUN device or the shared-memory region as `medium_link_`.
+  bool open_medium(const NetOptions& options, const std::optional<link::InterfaceAddress>& host,
+                   std::string& error);
+
   Ipv4Address address_;
+  std::string medium_;
   std::string counters_path_;
-  std::unique_ptr<link::TunLink> tun_;
+  std::unique_ptr<link::TunLink> tun_;  // one of these two
+  std::unique_ptr<link::shm::ShmLink> shm_;
   std::unique_ptr<link::FaultLink> fault_;
   std::ofstream pcap_file_;
   std::unique_ptr<link::PcapCapture> pcap_;

@@ -194,7 +194,9 @@ int serve(int argc, const char* const* argv) {
   CLI::App app{
       "Serves TCP on the real network through a TUN device, synack as the server and the\n"
       "kernel (curl, nc, python) as the client, until SIGINT or SIGTERM; then closes every\n"
-      "connection cleanly. Make the device first: synack netns up NAME.",
+      "connection cleanly. Make the device first: synack netns up NAME. With --shm NAME it\n"
+      "serves another synack process instead (synack connect or get --shm NAME), over a\n"
+      "shared-memory region it creates: no device, no root.",
       "synack serve"};
   NetOptions net;
   add_net_options(app, net);
@@ -229,6 +231,7 @@ int serve(int argc, const char* const* argv) {
 
   block_stop_signals();
   std::string error;
+  net.shm_creates = true;  // the server makes the region; clients attach to it
   auto session = NetSession::open(net, error);
   if (!session) {
     std::cerr << "synack serve: " << error << "\n";
@@ -248,7 +251,7 @@ int serve(int argc, const char* const* argv) {
   }
   on_stop_signal([&rt] { rt.stop(); });
   std::cerr << "synack serve: listening on " << Endpoint{session->address(), port}.to_string()
-            << " (" << net.tun << (net.netns.empty() ? "" : " in " + net.netns) << ")" << std::endl;
+            << " (" << session->medium() << ")" << std::endl;
 
   struct Worker {
     std::thread thread;
