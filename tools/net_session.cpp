@@ -31,6 +31,8 @@ void add_net_options(CLI::App& app, NetOptions& o) {
                "Print the ladder diagram of the run on standard error when it ends (keeps "
                "every packet in memory: for short runs)");
   app.add_option("--mtu", o.mtu, "Set the device's MTU");
+  app.add_flag("--no-batching", o.no_batching,
+               "Move frames with a read/write system call each, not batched through io_uring");
   app.add_option("--loss", o.loss, "Inject loss: probability each frame is dropped, both ways")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--reorder", o.reorder, "Inject reordering: probability a frame is held back")
@@ -65,6 +67,7 @@ std::unique_ptr<NetSession> NetSession::open(const NetOptions& o, std::string& e
   link::TunConfig config;
   config.name = o.tun;
   config.mtu = o.mtu;
+  config.batching = !o.no_batching;
   if (!o.host_ip.empty()) {
     config.host = link::InterfaceAddress::parse(o.host_ip);
     if (!config.host) {
@@ -159,6 +162,10 @@ NetSession::~NetSession() {
   capture_.reset();
   pcap_.reset();
   if (pcap_file_.is_open()) pcap_file_.close();
+}
+
+const std::string& NetSession::batching() const {
+  return tun_->batching();
 }
 
 std::string NetSession::summary() {

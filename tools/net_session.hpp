@@ -36,6 +36,7 @@ struct NetOptions {
   double delay_ms = 0, jitter_ms = 0;
   std::uint64_t seed = 1;
   bool verbose = false;
+  bool no_batching = false;  // one system call per frame (link::TunConfig::batching off)
 };
 
 void add_net_options(CLI::App& app, NetOptions& options);
@@ -51,6 +52,8 @@ class NetSession {
 
   runtime::Runtime& rt() { return *runtime_; }
   Ipv4Address address() const { return address_; }
+  // How the TUN device moves frames (link::TunLink::batching()).
+  const std::string& batching() const;
   // A line of link and TCP statistics, for --verbose.
   std::string summary();
 

@@ -248,7 +248,8 @@ int serve(int argc, const char* const* argv) {
   }
   on_stop_signal([&rt] { rt.stop(); });
   std::cerr << "synack serve: listening on " << Endpoint{session->address(), port}.to_string()
-            << " (" << net.tun << (net.netns.empty() ? "" : " in " + net.netns) << ")" << std::endl;
+            << " (" << net.tun << (net.netns.empty() ? "" : " in " + net.netns) << ", "
+            << session->batching() << ")" << std::endl;
 
   struct Worker {
     std::thread thread;
