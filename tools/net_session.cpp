@@ -36,6 +36,8 @@ void add_net_options(CLI::App& app, NetOptions& o) {
                "Print the ladder diagram of the run on standard error when it ends (keeps "
                "every packet in memory: for short runs)");
   app.add_option("--mtu", o.mtu, "Set the device's MTU");
+  app.add_flag("--no-batching", o.no_batching,
+               "Move frames with a read/write system call each, not batched through io_uring");
   app.add_option("--loss", o.loss, "Inject loss: probability each frame is dropped, both ways")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--reorder", o.reorder, "Inject reordering: probability a frame is held back")
@@ -162,13 +164,14 @@ bool NetSession::open_medium(const NetOptions& o, const std::optional<link::Inte
   config.name = o.tun;
   config.mtu = o.mtu;
   config.host = host;
+  config.batching = !o.no_batching;
   auto tun = link::TunLink::open(config);
   if (!tun) {
     error = tun.error().message;
     return false;
   }
   tun_ = std::move(*tun);
-  medium_ = o.tun + (o.netns.empty() ? "" : " in " + o.netns);
+  medium_ = o.tun + (o.netns.empty() ? "" : " in " + o.netns) + ", " + tun_->batching();
   return true;
 }
 

@@ -41,6 +41,7 @@ struct NetOptions {
   double delay_ms = 0, jitter_ms = 0;
   std::uint64_t seed = 1;
   bool verbose = false;
+  bool no_batching = false;  // one system call per frame (link::TunConfig::batching off)
 };
 
 void add_net_options(CLI::App& app, NetOptions& options);
@@ -57,7 +58,7 @@ class NetSession {
 
   runtime::Runtime& rt() { return *runtime_; }
   Ipv4Address address() const { return address_; }
-  // What synack runs on, for messages: "synack0", "synack0 in demo", "shm region demo".
+  // What synack runs on, for messages: "synack0 in demo, io_uring (...)", "shm region demo".
   std::string medium() const { return medium_; }
   // A line of link and TCP statistics, for --verbose.
   std::string summary();

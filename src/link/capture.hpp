@@ -24,6 +24,7 @@ class CaptureLink final : public Link {
   std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return inner_.mtu(); }
   int poll_fd() const override { return inner_.poll_fd(); }
+  void flush(Instant now) override { inner_.flush(now); }
   std::optional<Instant> next_arrival() const override { return inner_.next_arrival(); }
   // Offloads pass through; a super-segment is captured as sent, one frame (as tcpdump
   // shows it on a device with TSO).

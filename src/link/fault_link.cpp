@@ -66,6 +66,11 @@ void FaultLink::send(wire::Bytes frame, Instant now) {
   }
 }
 
+void FaultLink::flush(Instant now) {
+  release_outbound(now);
+  inner_.flush(now);
+}
+
 std::size_t FaultLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
   release_outbound(now);
   std::size_t delivered = 0;

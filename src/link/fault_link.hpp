@@ -33,6 +33,8 @@ class FaultLink final : public Link {
   std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return inner_.mtu(); }
   int poll_fd() const override { return inner_.poll_fd(); }
+  // Releases what is due, then flushes the inner link.
+  void flush(Instant now) override;
   std::optional<Instant> next_arrival() const override;
 
   sim::Channel& outbound() { return out_; }

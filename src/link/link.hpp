@@ -36,6 +36,11 @@ class Link {
   // is free again when send returns. A medium that cannot take the frame drops and counts it.
   virtual void send(wire::Bytes frame, Instant now) = 0;
 
+  // Frames a medium batches (a TUN device through io_uring queues them to send many per
+  // system call) leave no later than the next flush; the stack flushes at the end of every
+  // poll and after any call that sends outside one. Decorators forward it.
+  virtual void flush(Instant /*now*/) {}
+
   // Delivers, in arrival order, up to `budget` frames that have arrived by `now`.
   // Returns how many were delivered.
   virtual std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) = 0;

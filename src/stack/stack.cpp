@@ -138,6 +138,7 @@ void Stack::poll(Instant now) {
     s.conns[id].dirty = false;
     s.after_event(id);
   }
+  s.link.flush(s.now);  // a batching link sends what this poll queued
 }
 
 // --- Sockets ---------------------------------------------------------------------------------
@@ -461,6 +462,7 @@ std::error_code Stack::close(SocketId id) {
       // let it go at once.
       s.now = std::max(s.now, now);
       s.after_event(conn);
+      s.link.flush(s.now);
     } else {
       s.mark_dirty(conn);
       s.check_invariants(conn);

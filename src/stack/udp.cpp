@@ -93,6 +93,7 @@ std::error_code Stack::send_to(SocketId id, std::span<const std::uint8_t> data, 
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind != SocketSlot::Kind::udp) return err(std::errc::operation_not_supported);
   const auto ec = impl_->udp_send(*sl, data, to);
+  impl_->link.flush(impl_->now);  // sent at once, outside poll
   if (impl_->trace)
     trace_api(*impl_, id, "sendto", std::to_string(data.size()) + ", " + to.to_string(), ec,
               "= " + std::to_string(data.size()));

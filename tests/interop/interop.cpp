@@ -15,6 +15,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "tools/body_pattern.hpp"
@@ -250,12 +251,23 @@ std::vector<std::string> kernel_states(const std::string& netns, std::uint16_t p
   return states;
 }
 
+bool tun_plain_io() {
+  const char* v = std::getenv("SYNACK_TEST_TUN_PLAIN");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+std::vector<std::string> tun_io_flags() {
+  if (tun_plain_io()) return {"--no-batching"};
+  return {};
+}
+
 SynackServer::SynackServer(const TestNetns& ns, const TempDir& dir,
                            const std::vector<std::string>& extra)
     : log_(dir / "serve.log") {
   std::vector<std::string> argv = {synack_tool(), "serve", "--netns",      ns.name(),
                                    "--port",      "8080",  "--http-bytes", "1K"};
   argv.insert(argv.end(), extra.begin(), extra.end());
+  for (auto& f : tun_io_flags()) argv.push_back(f);
   process_ = std::make_unique<Process>(argv, "", Process::Files{"", "", log_.string()});
 }
 
@@ -308,6 +320,7 @@ InProcessStack::InProcessStack(const TestNetns& ns, Duration inbound_delay, bool
   link::TunConfig config;
   config.name = "synack0";
   config.offloads = offloads;
+  config.batching = !tun_plain_io();
   auto tun = link::TunLink::open(config);
   if (!tun) {
     error_ = tun.error().message;

@@ -154,6 +154,13 @@ Download curl(const TestNetns& ns, const std::string& path, const std::filesyste
 // Returns how, or an error starting with "error:".
 std::string add_kernel_loss(const TestNetns& ns, double percent);
 
+// SYNACK_TEST_TUN_PLAIN=1 in the environment: every TUN link the tests open (in process,
+// and `synack serve` through --no-batching) moves frames with read/writev, not io_uring, so
+// that the interop tests can be run over both paths.
+bool tun_plain_io();
+// {"--no-batching"} when tun_plain_io(), else nothing: for a `synack` command line.
+std::vector<std::string> tun_io_flags();
+
 // synack inside the test process: a TUN link on the namespace's synack0, driven by a
 // Runtime (so the test uses synack's blocking API as an application would). With
 // SYNACK_INTEROP_PCAP=DIR in the environment, its packets go to DIR/<test name>.pcap.

@@ -20,6 +20,7 @@ std::unique_ptr<Process> serve(const TestNetns& ns, const TempDir& dir,
   std::vector<std::string> argv = {synack_tool(), "serve", "--netns",  ns.name(),
                                    "--port",      "8080",  "--verbose"};
   argv.insert(argv.end(), mode.begin(), mode.end());
+  for (auto& f : tun_io_flags()) argv.push_back(f);
   auto p =
       std::make_unique<Process>(argv, "", Process::Files{"", "", (dir / "serve.log").string()});
   EXPECT_TRUE(wait_for_text(dir / "serve.log", "listening", 10000ms))

@@ -104,6 +104,7 @@ std::optional<std::string> netns_make_tun(const std::string& name, const std::st
   config.mtu = mtu;
   config.host = host;
   config.persist = true;
+  config.batching = false;  // opened only to make the device
   auto link = TunLink::open(config);
   if (!link) return link.error().message;
   return std::nullopt;  // the device persists when the descriptor closes

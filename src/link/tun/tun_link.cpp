@@ -17,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "link/tun/tun_ring.hpp"
 #include "link/tun/vnet_header.hpp"
 
 namespace synack::link {
@@ -204,14 +205,56 @@ Result<std::unique_ptr<TunLink>, TunError> TunLink::open(const TunConfig& config
     if (::ioctl(s, SIOCGIFMTU, &q) == 0 && q.ifr_mtu > 0) mtu = static_cast<std::size_t>(q.ifr_mtu);
     ::close(s);
   }
-  return std::unique_ptr<TunLink>(new TunLink(fd, name, mtu, config.offloads));
+  std::unique_ptr<TunLink> link(new TunLink(fd, name, mtu, config.offloads));
+  link->start_batching(config.batching);
+  return link;
 }
 
 TunLink::TunLink(int fd, std::string name, std::size_t mtu, bool vnet)
-    : fd_(fd), name_(std::move(name)), mtu_(mtu), vnet_(vnet), buffer_(kVnetHeaderSize + 65536) {}
+    : fd_(fd), name_(std::move(name)), mtu_(mtu), vnet_(vnet) {}
 
 TunLink::~TunLink() {
+  if (ring_) ring_->submit();  // what was queued still goes
+  ring_.reset();               // cancels the outstanding reads
   ::close(fd_);
+}
+
+void TunLink::start_batching(bool wanted) {
+  if (wanted) {
+    // io_uring's reads wait for a packet (an internal poll) only on a blocking descriptor;
+    // on an O_NONBLOCK one they would complete with -EAGAIN.
+    const int flags = ::fcntl(fd_, F_GETFL);
+    std::string why;
+    if (flags >= 0 && ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) == 0) {
+      TunRing::Sizes sizes;
+      // A write holds the virtio-net header and, with offloads, a 64 KiB super-segment; a
+      // read the largest packet the kernel may hand over.
+      sizes.write_capacity = (vnet_ ? kVnetHeaderSize + 65535 : mtu_);
+      sizes.read_capacity = kVnetHeaderSize + 65536;
+      ring_ = TunRing::create(fd_, sizes, stats_, why);
+      if (!ring_) ::fcntl(fd_, F_SETFL, flags);
+    } else {
+      why = std::string("fcntl: ") + std::strerror(errno);
+    }
+    if (ring_) {
+      batching_ = "io_uring (" + std::to_string(ring_->sizes().write_slots) + " writes, " +
+                  std::to_string(ring_->sizes().read_slots) + " reads, " +
+                  (ring_->registered_buffers() ? "registered" : "unregistered") + " buffers)";
+      return;
+    }
+    batching_ = "read/writev (" + why + ")";
+  } else {
+    batching_ = "read/writev (batching off)";
+  }
+  buffer_.resize(kVnetHeaderSize + 65536);
+}
+
+int TunLink::poll_fd() const {
+  return ring_ ? ring_->poll_fd() : fd_;
+}
+
+void TunLink::flush(Instant /*now*/) {
+  if (ring_) ring_->submit();
 }
 
 bool TunLink::write_packet(const iovec* iov, int count, std::size_t bytes) {
@@ -233,6 +276,15 @@ bool TunLink::write_packet(const iovec* iov, int count, std::size_t bytes) {
 void TunLink::send(wire::Bytes frame, Instant /*now*/) {
   if (frame.size() > mtu_) {
     ++stats_.oversize;
+    return;
+  }
+  if (ring_) {
+    const std::size_t header = vnet_ ? kVnetHeaderSize : 0;
+    const auto buf = ring_->write_buffer();
+    if (buf.empty()) return;             // counted
+    std::memset(buf.data(), 0, header);  // no offload asked
+    std::memcpy(buf.data() + header, frame.data(), frame.size());
+    ring_->queue_write(header + frame.size(), frame.size(), false);
     return;
   }
   const std::array<std::uint8_t, kVnetHeaderSize> none{};  // no offload asked
@@ -258,12 +310,25 @@ void TunLink::send_segmented(wire::Bytes frame, Instant now, std::size_t segment
     return;
   }
   const auto header = encode_vnet_header(h);
+  if (ring_) {
+    const auto buf = ring_->write_buffer();
+    if (buf.empty()) return;  // counted
+    std::memcpy(buf.data(), header.data(), header.size());
+    std::memcpy(buf.data() + header.size(), frame.data(), frame.size());
+    ring_->queue_write(header.size() + frame.size(), frame.size(), h.gso_type != kVnetGsoNone);
+    return;
+  }
   iovec iov[2] = {{const_cast<std::uint8_t*>(header.data()), header.size()},
                   {const_cast<std::uint8_t*>(frame.data()), frame.size()}};
   if (write_packet(iov, 2, frame.size()) && h.gso_type != kVnetGsoNone) ++stats_.segmented_out;
 }
 
 std::size_t TunLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
+  if (ring_) {
+    return ring_->reap(budget, [&](std::span<const std::uint8_t> packet) {
+      deliver(wire::Bytes(packet.data(), packet.size()), now, sink);
+    });
+  }
   std::size_t delivered = 0;
   while (delivered < budget) {
     const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
@@ -274,31 +339,34 @@ std::size_t TunLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
     }
     if (n == 0) break;
     ++delivered;
-    auto size = static_cast<std::size_t>(n);
-    if (!vnet_) {
-      ++stats_.frames_in;
-      stats_.bytes_in += size;
-      sink.on_frame(wire::Bytes(buffer_.data(), size), now);
-      continue;
-    }
-    if (size < kVnetHeaderSize) {
-      ++stats_.bad_vnet;
-      continue;
-    }
-    const VnetHeader h = decode_vnet_header(wire::Bytes(buffer_.data(), kVnetHeaderSize));
-    const wire::Bytes frame(buffer_.data() + kVnetHeaderSize, size - kVnetHeaderSize);
-    ++stats_.frames_in;
-    stats_.bytes_in += frame.size();
-    if ((h.gso_type & ~kVnetGsoEcn) != kVnetGsoNone) ++stats_.coalesced_in;
-    // A super-segment is one segment to TCP (RFC 9293 sets no size on a segment), and its
-    // IPv4 total length covers it all; only the checksum needs the header's word.
-    if (vnet_checksum_trusted(h)) {
-      sink.on_trusted_frame(frame, now);
-    } else {
-      sink.on_frame(frame, now);
-    }
+    deliver(wire::Bytes(buffer_.data(), static_cast<std::size_t>(n)), now, sink);
   }
   return delivered;
+}
+
+void TunLink::deliver(wire::Bytes packet, Instant now, FrameSink& sink) {
+  if (!vnet_) {
+    ++stats_.frames_in;
+    stats_.bytes_in += packet.size();
+    sink.on_frame(packet, now);
+    return;
+  }
+  if (packet.size() < kVnetHeaderSize) {
+    ++stats_.bad_vnet;
+    return;
+  }
+  const VnetHeader h = decode_vnet_header(wire::Bytes(packet.data(), kVnetHeaderSize));
+  const wire::Bytes frame(packet.data() + kVnetHeaderSize, packet.size() - kVnetHeaderSize);
+  ++stats_.frames_in;
+  stats_.bytes_in += frame.size();
+  if ((h.gso_type & ~kVnetGsoEcn) != kVnetGsoNone) ++stats_.coalesced_in;
+  // A super-segment is one segment to TCP (RFC 9293 sets no size on a segment), and its
+  // IPv4 total length covers it all; only the checksum needs the header's word.
+  if (vnet_checksum_trusted(h)) {
+    sink.on_trusted_frame(frame, now);
+  } else {
+    sink.on_frame(frame, now);
+  }
 }
 
 }  // namespace synack::link

@@ -8,9 +8,16 @@
 //   synack::Stack stack(**tun, clock, {.address = Ipv4Address(198, 18, 0, 2)});
 //
 // The kernel side of the device gets `host` (its address and on-link prefix); synack uses
-// another address inside that prefix. The file descriptor is non-blocking: receive() reads
-// until the kernel has no more (EAGAIN) or the budget is spent, and poll_fd() is what an
-// epoll loop (src/runtime) waits on.
+// another address inside that prefix.
+//
+// Two ways to move the frames, chosen at open() (batching()): through io_uring (TunRing,
+// tun_ring.hpp), where send() queues each frame in a preallocated buffer and the queue goes
+// to the kernel many frames per system call when full or at flush(), and several reads
+// stay outstanding so receive() finds packets already read; poll_fd() is then an eventfd the ring
+// signals. Or, when io_uring is unavailable or TunConfig::batching is off, one writev(2)
+// per frame and read(2) on a non-blocking descriptor until EAGAIN or the budget is spent;
+// poll_fd() is then the device's descriptor. Either is what an epoll loop (src/runtime)
+// waits on.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +66,9 @@ struct TunConfig {
   // up to 64 KiB that it cuts and checksums itself (Link::send_segmented). Off: one
   // MTU-sized packet per read and write, every checksum computed and checked here.
   bool offloads = false;
+  // Batch frames through io_uring when the kernel allows it (TunLink::batching() says
+  // whether it did); off, or when io_uring_queue_init fails: a system call per frame.
+  bool batching = true;
 };
 
 // Why a device could not be opened or configured: the errno and a sentence that says what
@@ -77,7 +87,12 @@ struct TunStats {
   std::uint64_t segmented_out = 0;  // frames sent for the kernel to segment (GSO)
   std::uint64_t coalesced_in = 0;   // frames received as GSO super-segments
   std::uint64_t bad_vnet = 0;       // reads too short for the virtio-net header, dropped
+  // io_uring only: writes completed in another order than queued (never expected: a TUN
+  // write completes inline, in submission order; counted so that tests can check it).
+  std::uint64_t send_reordered = 0;
 };
+
+class TunRing;
 
 class TunLink final : public Link {
  public:
@@ -89,25 +104,37 @@ class TunLink final : public Link {
   void send(wire::Bytes frame, Instant now) override;
   std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return mtu_; }
-  int poll_fd() const override { return fd_; }
+  int poll_fd() const override;
+  void flush(Instant now) override;
   // 65535 with offloads (an IPv4 packet's limit), else 0.
   std::size_t max_segmented_frame() const override { return vnet_ ? 65535 : 0; }
   void send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) override;
 
   const std::string& name() const { return name_; }
   const TunStats& stats() const { return stats_; }
+  // How frames move: "io_uring (64 writes, 16 reads, registered buffers)", or
+  // "read/writev" with why io_uring is not used.
+  const std::string& batching() const { return batching_; }
+  bool batched() const { return ring_ != nullptr; }
 
  private:
   TunLink(int fd, std::string name, std::size_t mtu, bool vnet);
+  // Chooses io_uring or read/writev for the descriptor, as asked.
+  void start_batching(bool wanted);
   // Writes the iovecs as one packet, counting it; false when the kernel refused it.
   bool write_packet(const ::iovec* iov, int count, std::size_t bytes);
+  // Hands one packet read from the device (with its virtio-net header, with offloads) to
+  // the sink.
+  void deliver(wire::Bytes packet, Instant now, FrameSink& sink);
 
   int fd_;
   std::string name_;
   std::size_t mtu_;
   bool vnet_;  // IFF_VNET_HDR: every packet starts with a virtio-net header
   TunStats stats_;
-  std::vector<std::uint8_t> buffer_;  // one packet being read
+  std::vector<std::uint8_t> buffer_;  // one packet being read (read/writev)
+  std::unique_ptr<TunRing> ring_;     // io_uring; nullptr: read/writev
+  std::string batching_;
 };
 
 // Configures an interface of the calling thread's network namespace through ioctls on an
