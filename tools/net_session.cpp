@@ -36,8 +36,9 @@ void add_net_options(CLI::App& app, NetOptions& o) {
                "Print the ladder diagram of the run on standard error when it ends (keeps "
                "every packet in memory: for short runs)");
   app.add_option("--mtu", o.mtu, "Set the device's MTU");
-  app.add_flag("--no-batching", o.no_batching,
-               "Move frames with a read/write system call each, not batched through io_uring");
+  app.add_flag("--batching", o.batching,
+               "Send frames to the TUN device through io_uring, many per system call, instead "
+               "of a writev each");
   app.add_option("--loss", o.loss, "Inject loss: probability each frame is dropped, both ways")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--reorder", o.reorder, "Inject reordering: probability a frame is held back")
@@ -164,7 +165,7 @@ bool NetSession::open_medium(const NetOptions& o, const std::optional<link::Inte
   config.name = o.tun;
   config.mtu = o.mtu;
   config.host = host;
-  config.batching = !o.no_batching;
+  config.batching = o.batching;
   auto tun = link::TunLink::open(config);
   if (!tun) {
     error = tun.error().message;

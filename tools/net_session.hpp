@@ -41,7 +41,7 @@ struct NetOptions {
   double delay_ms = 0, jitter_ms = 0;
   std::uint64_t seed = 1;
   bool verbose = false;
-  bool no_batching = false;  // one system call per frame (link::TunConfig::batching off)
+  bool batching = false;  // send through io_uring (link::TunConfig::batching)
 };
 
 void add_net_options(CLI::App& app, NetOptions& options);

@@ -251,13 +251,13 @@ std::vector<std::string> kernel_states(const std::string& netns, std::uint16_t p
   return states;
 }
 
-bool tun_plain_io() {
-  const char* v = std::getenv("SYNACK_TEST_TUN_PLAIN");
+bool tun_batching() {
+  const char* v = std::getenv("SYNACK_TEST_TUN_BATCHING");
   return v != nullptr && std::string_view(v) == "1";
 }
 
 std::vector<std::string> tun_io_flags() {
-  if (tun_plain_io()) return {"--no-batching"};
+  if (tun_batching()) return {"--batching"};
   return {};
 }
 
@@ -320,7 +320,7 @@ InProcessStack::InProcessStack(const TestNetns& ns, Duration inbound_delay, bool
   link::TunConfig config;
   config.name = "synack0";
   config.offloads = offloads;
-  config.batching = !tun_plain_io();
+  config.batching = tun_batching();
   auto tun = link::TunLink::open(config);
   if (!tun) {
     error_ = tun.error().message;

@@ -154,11 +154,11 @@ Download curl(const TestNetns& ns, const std::string& path, const std::filesyste
 // Returns how, or an error starting with "error:".
 std::string add_kernel_loss(const TestNetns& ns, double percent);
 
-// SYNACK_TEST_TUN_PLAIN=1 in the environment: every TUN link the tests open (in process,
-// and `synack serve` through --no-batching) moves frames with read/writev, not io_uring, so
-// that the interop tests can be run over both paths.
-bool tun_plain_io();
-// {"--no-batching"} when tun_plain_io(), else nothing: for a `synack` command line.
+// SYNACK_TEST_TUN_BATCHING=1 in the environment: every TUN link the tests open (in process,
+// and `synack serve` through --batching) sends through io_uring rather than writev, so that
+// the interop tests can be run over both paths.
+bool tun_batching();
+// {"--batching"} when tun_batching(), else nothing: for a `synack` command line.
 std::vector<std::string> tun_io_flags();
 
 // synack inside the test process: a TUN link on the namespace's synack0, driven by a

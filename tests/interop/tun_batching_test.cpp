@@ -1,4 +1,4 @@
-// TunLink's two ways of moving frames, io_uring batches and a system call per frame, against
+// TunLink's two ways of sending, io_uring batches and a system call per frame, against
 // the kernel: 10,000 UDP datagrams go out through the link, in bursts flushed as the stack
 // flushes at the end of a poll, to a kernel socket that echoes each one back. The kernel
 // must see every datagram once and in order, and the link must hand back every echo once
@@ -123,6 +123,18 @@ struct KernelEcho {
   }
 };
 
+// epoll_wait as an event loop makes it, again when interrupted: a ring closed by an earlier
+// test (the IoUring case) interrupts this thread's next blocking call once
+// (link::TunConfig::batching says why).
+int wait_readable(int ep, int timeout_ms) {
+  epoll_event out[1];
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const int n = ::epoll_wait(ep, out, 1, timeout_ms);
+    if (n >= 0 || errno != EINTR) return n;
+  }
+  return -1;
+}
+
 class TunBatching : public ::testing::TestWithParam<bool> {};
 
 TEST_P(TunBatching, TenThousandDatagramsToTheKernelAndBackNoneLostOrReordered) {
@@ -144,7 +156,7 @@ TEST_P(TunBatching, TenThousandDatagramsToTheKernelAndBackNoneLostOrReordered) {
   // This kernel has io_uring (the lead's machines do): the batched path must be the one
   // taken when asked for, and reported.
   EXPECT_EQ(tun->batched(), batching) << tun->batching();
-  EXPECT_EQ(tun->batching().rfind(batching ? "io_uring" : "read/writev", 0), 0u) << tun->batching();
+  EXPECT_EQ(tun->batching().rfind(batching ? "io_uring" : "writev", 0), 0u) << tun->batching();
   KernelEcho kernel(ns);
   ASSERT_GE(kernel.fd, 0) << std::strerror(errno);
 
@@ -153,9 +165,8 @@ TEST_P(TunBatching, TenThousandDatagramsToTheKernelAndBackNoneLostOrReordered) {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ASSERT_EQ(::epoll_ctl(ep, EPOLL_CTL_ADD, tun->poll_fd(), &ev), 0) << std::strerror(errno);
-  epoll_event out[1];
   // Nothing sent, nothing to read: an epoll loop would sleep, not spin.
-  EXPECT_EQ(::epoll_wait(ep, out, 1, 50), 0);
+  EXPECT_EQ(wait_readable(ep, 50), 0) << std::strerror(errno);
 
   Echoes echoes;
   echoes.seqs.reserve(kDatagrams);
@@ -170,12 +181,12 @@ TEST_P(TunBatching, TenThousandDatagramsToTheKernelAndBackNoneLostOrReordered) {
     tun->flush(now);
     // Sleep until the link's descriptor says echoes wait (as src/runtime does), then take
     // them in budgets as Stack::poll does.
-    if (::epoll_wait(ep, out, 1, 1000) <= 0) continue;
+    if (wait_readable(ep, 1000) <= 0) continue;
     while (tun->receive(now, echoes, 64) > 0) {
     }
   }
   // All taken: the descriptor is quiet again.
-  EXPECT_EQ(::epoll_wait(ep, out, 1, 50), 0);
+  EXPECT_EQ(wait_readable(ep, 50), 0);
   ::close(ep);
   kernel.stop = true;
   kernel.thread.join();

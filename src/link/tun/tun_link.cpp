@@ -214,43 +214,25 @@ TunLink::TunLink(int fd, std::string name, std::size_t mtu, bool vnet)
     : fd_(fd), name_(std::move(name)), mtu_(mtu), vnet_(vnet) {}
 
 TunLink::~TunLink() {
-  if (ring_) ring_->submit();  // what was queued still goes
-  ring_.reset();               // cancels the outstanding reads
+  ring_.reset();  // what was queued still goes
   ::close(fd_);
 }
 
 void TunLink::start_batching(bool wanted) {
-  if (wanted) {
-    // io_uring's reads wait for a packet (an internal poll) only on a blocking descriptor;
-    // on an O_NONBLOCK one they would complete with -EAGAIN.
-    const int flags = ::fcntl(fd_, F_GETFL);
-    std::string why;
-    if (flags >= 0 && ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) == 0) {
-      TunRing::Sizes sizes;
-      // A write holds the virtio-net header and, with offloads, a 64 KiB super-segment; a
-      // read the largest packet the kernel may hand over.
-      sizes.write_capacity = (vnet_ ? kVnetHeaderSize + 65535 : mtu_);
-      sizes.read_capacity = kVnetHeaderSize + 65536;
-      ring_ = TunRing::create(fd_, sizes, stats_, why);
-      if (!ring_) ::fcntl(fd_, F_SETFL, flags);
-    } else {
-      why = std::string("fcntl: ") + std::strerror(errno);
-    }
-    if (ring_) {
-      batching_ = "io_uring (" + std::to_string(ring_->sizes().write_slots) + " writes, " +
-                  std::to_string(ring_->sizes().read_slots) + " reads, " +
-                  (ring_->registered_buffers() ? "registered" : "unregistered") + " buffers)";
-      return;
-    }
-    batching_ = "read/writev (" + why + ")";
-  } else {
-    batching_ = "read/writev (batching off)";
-  }
   buffer_.resize(kVnetHeaderSize + 65536);
-}
-
-int TunLink::poll_fd() const {
-  return ring_ ? ring_->poll_fd() : fd_;
+  if (!wanted) {
+    batching_ = "writev (batching off)";
+    return;
+  }
+  TunRing::Sizes sizes;
+  // A write holds the virtio-net header and, with offloads, a 64 KiB super-segment.
+  sizes.write_capacity = vnet_ ? kVnetHeaderSize + 65535 : mtu_;
+  std::string why;
+  ring_ = TunRing::create(fd_, sizes, stats_, why);
+  batching_ =
+      ring_ ? "io_uring writes (" + std::to_string(ring_->sizes().write_slots) + " per call, " +
+                  (ring_->registered_buffers() ? "registered" : "unregistered") + " buffers)"
+            : "writev (" + why + ")";
 }
 
 void TunLink::flush(Instant /*now*/) {
@@ -324,11 +306,6 @@ void TunLink::send_segmented(wire::Bytes frame, Instant now, std::size_t segment
 }
 
 std::size_t TunLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
-  if (ring_) {
-    return ring_->reap(budget, [&](std::span<const std::uint8_t> packet) {
-      deliver(wire::Bytes(packet.data(), packet.size()), now, sink);
-    });
-  }
   std::size_t delivered = 0;
   while (delivered < budget) {
     const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());

@@ -10,14 +10,12 @@
 // The kernel side of the device gets `host` (its address and on-link prefix); synack uses
 // another address inside that prefix.
 //
-// Two ways to move the frames, chosen at open() (batching()): through io_uring (TunRing,
-// tun_ring.hpp), where send() queues each frame in a preallocated buffer and the queue goes
-// to the kernel many frames per system call when full or at flush(), and several reads
-// stay outstanding so receive() finds packets already read; poll_fd() is then an eventfd the ring
-// signals. Or, when io_uring is unavailable or TunConfig::batching is off, one writev(2)
-// per frame and read(2) on a non-blocking descriptor until EAGAIN or the budget is spent;
-// poll_fd() is then the device's descriptor. Either is what an epoll loop (src/runtime)
-// waits on.
+// Two ways to send, chosen at open() (batching()): through io_uring (TunRing, tun_ring.hpp),
+// where send() queues each frame in a preallocated buffer and the queue goes to the kernel
+// many frames per system call when full or at flush(); or, when io_uring is unavailable or
+// TunConfig::batching is off, one writev(2) per frame. Receiving is read(2) on the
+// non-blocking descriptor until EAGAIN or the budget is spent (tun_ring.hpp says why not
+// io_uring), and poll_fd() is the descriptor, what an epoll loop (src/runtime) waits on.
 #pragma once
 
 #include <cstdint>
@@ -66,9 +64,14 @@ struct TunConfig {
   // up to 64 KiB that it cuts and checksums itself (Link::send_segmented). Off: one
   // MTU-sized packet per read and write, every checksum computed and checked here.
   bool offloads = false;
-  // Batch frames through io_uring when the kernel allows it (TunLink::batching() says
-  // whether it did); off, or when io_uring_queue_init fails: a system call per frame.
-  bool batching = true;
+  // Send through io_uring, many frames per system call, when the kernel allows it
+  // (TunLink::batching() says whether it did); off, or when io_uring_queue_init fails: a
+  // system call per frame. Off by default because of what closing the ring does to the
+  // application: io_uring's exit work reaches every thread that submitted to the ring as
+  // task work with TWA_SIGNAL, so the next blocking system call with a timeout of each such
+  // thread (the runtime sends from the application's threads too) fails once with EINTR.
+  // For a process whose threads retry on EINTR, or that keeps its link until it exits.
+  bool batching = false;
 };
 
 // Why a device could not be opened or configured: the errno and a sentence that says what
@@ -104,7 +107,7 @@ class TunLink final : public Link {
   void send(wire::Bytes frame, Instant now) override;
   std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return mtu_; }
-  int poll_fd() const override;
+  int poll_fd() const override { return fd_; }
   void flush(Instant now) override;
   // 65535 with offloads (an IPv4 packet's limit), else 0.
   std::size_t max_segmented_frame() const override { return vnet_ ? 65535 : 0; }
