@@ -97,7 +97,19 @@ void Stack::Impl::after_event(ConnId id) {
   if (c.finished()) {
     demux.erase(c.tuple());  // the 4-tuple is free for a new connection at once
     if (slot.socket < 0 && slot.listener < 0) release_connection(id);
+  } else if (c.state() == tcp::State::TimeWait && slot.socket < 0 && slot.listener < 0) {
+    compact_time_wait(id);
   }
+}
+
+bool Stack::Impl::compact_time_wait(ConnId id) {
+  const tcp::Connection& c = *conns[id].conn;
+  const auto state = c.time_wait_state(now);
+  if (!state || !time_wait.insert(c.tuple(), *state)) return false;
+  // The entry counts in TIME_WAIT from here; the connection's destructor uncounts itself.
+  ++counters.tcp.in_state[static_cast<std::size_t>(tcp::State::TimeWait)];
+  release_connection(id);
+  return true;
 }
 
 void Stack::Impl::release_connection(ConnId id) {

@@ -31,6 +31,7 @@
 #include "tcp/segment.hpp"
 #include "tcp/state.hpp"
 #include "tcp/syn_cookie.hpp"
+#include "tcp/time_wait.hpp"
 #include "trace/trace.hpp"
 
 namespace synack::tcp {
@@ -148,6 +149,9 @@ class Connection {
   bool finished() const { return state_ == State::Closed; }
   bool passive() const { return passive_; }
   bool orphaned() const { return orphaned_; }
+  // Orphaned in TIME_WAIT with nothing left that could change a reply: what the stack's
+  // compact TIME_WAIT table keeps instead of the connection (tcp/time_wait.cpp).
+  std::optional<TimeWaitState> time_wait_state(Instant now) const;
   Config& config() { return config_; }
 
   // The TCB, for tests and traces.
