@@ -128,11 +128,22 @@ void Stack::Impl::release_connection(ConnId id) {
   slot.in_accept_queue = false;
   slot.dirty = false;
   free_conns.push_back(id);
+  // The last connection gone (its TIME_WAIT perhaps compacted): the slab gives its memory
+  // back rather than keep a high-water mark of whole connections. Nothing names a ConnId
+  // then, unless one is still on the dirty list.
+  if (free_conns.size() == conns.size() && dirty.empty()) {
+    for (const ConnSlot& s : conns) {
+      for (TimerId t : s.timers) wheel.destroy(t);
+    }
+    std::vector<ConnSlot>().swap(conns);
+    std::vector<ConnId>().swap(free_conns);
+  }
 }
 
 void Stack::Impl::on_timer(TimerId /*timer*/, std::uint64_t tag) {
   const auto id = static_cast<ConnId>(tag >> 8);
   const auto kind = static_cast<tcp::Timer>(tag & 0xff);
+  if (id >= conns.size()) return;
   ConnSlot& slot = conns[id];
   if (!slot.conn) return;
   // The wheel has disarmed the timer; the connection's table must agree before it acts.

@@ -80,6 +80,12 @@ void Stack::Impl::free_socket(SocketId s) {
   memory.update(sl.queued_bytes, 0);  // datagrams not read go with the socket
   sl = SocketSlot{};
   free_sockets.push_back(s);
+  // The last socket closed: the table gives its memory back (ids start again from 0, as
+  // any free id may be reused).
+  if (free_sockets.size() == sockets.size()) {
+    std::vector<SocketSlot>().swap(sockets);
+    std::vector<SocketId>().swap(free_sockets);
+  }
 }
 
 Stack::Stack(link::Link& link, const Clock& clock, const StackConfig& config)

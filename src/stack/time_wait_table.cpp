@@ -17,12 +17,32 @@ constexpr std::uint32_t kMinRing = 16;
 }
 }  // namespace
 
-bool TimeWaitTable::due(Instant expiry, Instant now) {
+std::int64_t TimeWaitTable::ceil_us(Instant t) {
+  const std::int64_t ns = to_nanos(t);
+  return ns / 1000 + (ns % 1000 > 0 ? 1 : 0);
+}
+
+bool TimeWaitTable::due(std::int64_t expiry_us, Instant now) {
   // The timer wheel's rule (timer_wheel.hpp): a deadline counts from its microsecond
   // rounded up, `now` from its microsecond rounded down.
-  const std::int64_t e = to_nanos(expiry), n = to_nanos(now);
-  const std::int64_t e_us = e / 1000 + (e % 1000 > 0 ? 1 : 0);
-  return e_us <= n / 1000;
+  return expiry_us <= to_nanos(now) / 1000;
+}
+
+bool TimeWaitTable::set_expiry(std::size_t r, Entry& e, std::int64_t expiry_us) {
+  Ring& ring = rings_[r];
+  if (ring.used == 0) ring.base_us = expiry_us;
+  if (expiry_us < ring.base_us) return false;
+  if (expiry_us - ring.base_us > std::int64_t{0xffffffff}) {
+    // Move the base up to the front's expiry, the ring's least (dead slots lie behind it
+    // and expire no earlier).
+    const std::uint32_t delta = ring.slots[ring.head].expiry;
+    for (std::uint32_t i = 0; i < ring.used; ++i)
+      ring.slots[(ring.head + i) & ring.mask()].expiry -= delta;
+    ring.base_us += delta;
+    if (expiry_us - ring.base_us > std::int64_t{0xffffffff}) return false;
+  }
+  e.expiry = static_cast<std::uint32_t>(expiry_us - ring.base_us);
+  return true;
 }
 
 FourTuple TimeWaitTable::tuple_of(const Entry& e) const {
@@ -122,7 +142,7 @@ TimeWaitTable::Handle TimeWaitTable::append(std::size_t r, const Entry& e) {
   const std::uint32_t pos = (ring.head + ring.used) & ring.mask();
   ring.slots[pos] = e;
   ++ring.used;
-  ring.last_expiry = expiry_of(e);
+  ring.last_expiry = ring.base_us + e.expiry;
   return handle(r, pos);
 }
 
@@ -185,12 +205,12 @@ bool TimeWaitTable::insert(const FourTuple& t, const tcp::TimeWaitState& s) {
   }
   const auto r = static_cast<std::size_t>(it - rings_.begin());
   // Kept in expiry order, or not at all.
-  if (it->used > 0 && s.expiry < it->last_expiry) return false;
+  const std::int64_t expiry_us = ceil_us(s.expiry);
+  if (it->used > 0 && expiry_us < it->last_expiry) return false;
+  // 2·MSL must fit the 32-bit offsets with room to spare.
+  if (2 * s.msl >= microseconds(std::int64_t{1} << 31)) return false;
   if (it->used >= (1u << kSlotBits) - 1) return false;
   Entry e;
-  const auto ns = static_cast<std::uint64_t>(to_nanos(s.expiry));
-  e.expiry_lo = static_cast<std::uint32_t>(ns);
-  e.expiry_hi = static_cast<std::uint32_t>(ns >> 32);
   e.remote_address = t.remote.address.to_u32();
   e.local_port = t.local.port;
   e.remote_port = t.remote.port;
@@ -208,6 +228,7 @@ bool TimeWaitTable::insert(const FourTuple& t, const tcp::TimeWaitState& s) {
     e.flags |= kChallenged;
     challenges_[t] = Challenge{s.challenge_window_start, s.challenge_acks_in_window};
   }
+  if (!set_expiry(r, e, expiry_us)) return false;
   if (2 * (live_ + 1) > index_.size()) {
     ++live_;  // sizes the index for the new entry too
     rebuild_index();
@@ -235,7 +256,7 @@ tcp::TimeWaitState TimeWaitTable::state(Handle h) const {
   s.sack_ok = (e.flags & kSack) != 0;
   s.ts_recent = e.ts_recent;
   s.ts_offset = e.ts_offset;
-  s.expiry = expiry_of(e);
+  s.expiry = from_nanos(expiry_of(h) * 1000);
   if (e.flags & kChallenged) {
     const Challenge& c = challenges_.at(tuple_of(e));
     s.challenge_window_start = c.window_start;
@@ -264,23 +285,22 @@ void TimeWaitTable::update(Handle h, const tcp::TimeWaitState& s, bool restart, 
     challenges_[t] = Challenge{s.challenge_window_start, s.challenge_acks_in_window};
   }
   if (!restart) return;
-  const Instant expiry = now + 2 * rings_[ring_of(h)].profile.msl;
-  const auto ns = static_cast<std::uint64_t>(to_nanos(expiry));
-  Entry moved = e;
-  moved.expiry_lo = static_cast<std::uint32_t>(ns);
-  moved.expiry_hi = static_cast<std::uint32_t>(ns >> 32);
+  const std::int64_t expiry_us = ceil_us(now + 2 * rings_[ring_of(h)].profile.msl);
   Ring& ring = rings_[ring_of(h)];
   if (pos_of(h) == ((ring.head + ring.used - 1) & ring.mask())) {
-    e = moved;  // the back already: its expiry is still the ring's latest
-    ring.last_expiry = expiry;
+    // The back already: its expiry is still the ring's latest.
+    if (set_expiry(ring_of(h), e, expiry_us)) ring.last_expiry = expiry_us;
     return;
   }
+  Entry moved = e;
   // Out of its place in the order: a dead slot here, the entry at the back.
   index_erase(index_slot_of(h));
   e.flags |= kDead;
   ++ring.dead;
   const std::size_t r = ring_of(h);
   pop_dead_fronts(rings_[r]);
+  // The ring may have emptied (and its base with it): the new expiry sets it again.
+  if (!set_expiry(r, moved, expiry_us)) broken("a restarted expiry out of range");
   const Handle moved_to = append(r, moved);
   index_insert(moved_to);
 }
@@ -308,7 +328,7 @@ std::optional<TimeWaitTable::Handle> TimeWaitTable::earliest() const {
     const Ring& ring = rings_[r];
     if (ring.used == 0) continue;
     const Handle h = handle(r, ring.head);  // a live front (pop_dead_fronts)
-    if (!best || expiry_of(slot(h)) < expiry_of(slot(*best))) best = h;
+    if (!best || expiry_of(h) < expiry_of(*best)) best = h;
   }
   return best;
 }
@@ -316,8 +336,7 @@ std::optional<TimeWaitTable::Handle> TimeWaitTable::earliest() const {
 std::optional<Instant> TimeWaitTable::next_deadline() const {
   const auto h = earliest();
   if (!h) return std::nullopt;
-  const std::int64_t e = to_nanos(expiry_of(slot(*h)));
-  return from_nanos((e / 1000 + (e % 1000 > 0 ? 1 : 0)) * 1000);
+  return from_nanos(expiry_of(*h) * 1000);
 }
 
 std::size_t TimeWaitTable::memory_bytes() const {
@@ -334,7 +353,7 @@ void TimeWaitTable::check_invariants() const {
     if (ring.used > ring.slots.size()) broken("a ring holds more than its size");
     if (ring.used > 0 && (ring.slots[ring.head].flags & kDead)) broken("a dead front");
     std::uint32_t dead = 0;
-    std::optional<Instant> last;
+    std::optional<std::int64_t> last;
     for (std::uint32_t i = 0; i < ring.used; ++i) {
       const Handle h = handle(r, (ring.head + i) & ring.mask());
       const Entry& e = slot(h);
@@ -343,8 +362,8 @@ void TimeWaitTable::check_invariants() const {
         continue;
       }
       ++live;
-      if (last && expiry_of(e) < *last) broken("a ring out of expiry order");
-      last = expiry_of(e);
+      if (last && expiry_of(h) < *last) broken("a ring out of expiry order");
+      last = expiry_of(h);
       if (find(tuple_of(e)) != h) broken("an entry not found by its 4-tuple");
       if (ports_.empty() || ports_[e.local_port] == 0) broken("a port not counted");
     }

@@ -1,4 +1,4 @@
-// The compact TIME_WAIT table: orphaned connections waiting out 2·MSL, each in 44 bytes
+// The compact TIME_WAIT table: orphaned connections waiting out 2·MSL, each in 40 bytes
 // instead of a whole tcp::Connection (its slab slot, demux entry and five timers).
 //
 // Layout. Entries with the same settings (MSL and the RFC 5961 §7 challenge-ACK budget, a
@@ -62,7 +62,7 @@ class TimeWaitTable {
   void expire(Instant now, F&& on_expired) {
     for (;;) {
       const std::optional<Handle> h = earliest();
-      if (!h || !due(expiry_of(slot(*h)), now)) return;
+      if (!h || !due(expiry_of(*h), now)) return;
       const FourTuple t = tuple(*h);
       erase(*h);
       on_expired(t);
@@ -91,9 +91,12 @@ class TimeWaitTable {
   void check_invariants() const;
 
  private:
-  // 44 bytes, 4-byte aligned: the expiry is split so no member needs 8.
+  // 40 bytes. The expiry is kept as the timer wheel sees a deadline, in whole microseconds
+  // rounded up (due() and next_deadline() need no more), counted from its ring's base: every
+  // entry of a ring expires within 2·MSL of now, so 32 bits hold it (MSLs of 35 minutes and
+  // more are refused), and the base moves up when an offset would outgrow them.
   struct Entry {
-    std::uint32_t expiry_lo = 0, expiry_hi = 0;  // nanoseconds since the epoch
+    std::uint32_t expiry = 0;  // microseconds after the ring's base
     std::uint32_t remote_address = 0;
     std::uint16_t local_port = 0, remote_port = 0;
     std::uint32_t snd_nxt = 0, rcv_nxt = 0, snd_wl1 = 0;
@@ -105,6 +108,7 @@ class TimeWaitTable {
     std::uint8_t scales = 0;  // RCV.Wind.Shift | SND.Wind.Shift << 4
     std::uint8_t flags = 0;
   };
+  static_assert(sizeof(Entry) == 40);
   static constexpr std::uint8_t kDead = 1, kTimestamps = 2, kSack = 4, kMaxWndScaled = 8,
                                 kChallenged = 16;
 
@@ -120,7 +124,8 @@ class TimeWaitTable {
     std::uint32_t head = 0;    // the front
     std::uint32_t used = 0;    // slots from the front in use, live or dead
     std::uint32_t dead = 0;
-    Instant last_expiry{};  // of the entry appended last: appends never go below it
+    std::int64_t base_us = 0;      // what expiry offsets count from
+    std::int64_t last_expiry = 0;  // of the entry appended last (µs): appends never go below
     std::uint32_t mask() const { return static_cast<std::uint32_t>(slots.size()) - 1; }
   };
   struct Challenge {
@@ -135,10 +140,13 @@ class TimeWaitTable {
   }
   static std::size_t ring_of(Handle h) { return h >> kSlotBits; }
   static std::uint32_t pos_of(Handle h) { return h & ((1u << kSlotBits) - 1); }
-  static Instant expiry_of(const Entry& e) {
-    return from_nanos(static_cast<std::int64_t>((std::uint64_t{e.expiry_hi} << 32) | e.expiry_lo));
-  }
-  static bool due(Instant expiry, Instant now);
+  // The microsecond of an entry's expiry, and an instant's (rounded up, as the wheel does).
+  std::int64_t expiry_of(Handle h) const { return rings_[ring_of(h)].base_us + slot(h).expiry; }
+  static std::int64_t ceil_us(Instant t);
+  static bool due(std::int64_t expiry_us, Instant now);
+  // Sets e.expiry to `expiry_us` in ring r, moving the ring's base up if the offset would
+  // outgrow 32 bits; false if it cannot be held.
+  bool set_expiry(std::size_t r, Entry& e, std::int64_t expiry_us);
   const Entry& slot(Handle h) const { return rings_[ring_of(h)].slots[pos_of(h)]; }
   Entry& slot(Handle h) { return rings_[ring_of(h)].slots[pos_of(h)]; }
   FourTuple tuple_of(const Entry& e) const;
