@@ -8,6 +8,11 @@
 // The rule mirrors Connection::on_segment in TIME_WAIT step by step (tcp/arrival.cpp), and
 // time_wait_ack() the bare ACK Connection::next_segment then sends; the unit test
 // TimeWaitTable.CompactEntryAnswersAsTheConnection holds the two to the same replies.
+// (The rule is written beside the connection's rather than shared with it: Connection's
+// TIME_WAIT handling runs through the same steps as every other state's, and pulling it out
+// would reshape arrival.cpp.) One difference, on purpose: an RST out of the window whose
+// payload lies below RCV.NXT leaves the connection a D-SACK that its next ACK reports; an
+// entry forgets it (RFC 2883 reports duplicate data, and an RST carries none to repeat).
 #pragma once
 
 #include <cstdint>
