@@ -97,7 +97,19 @@ void Stack::Impl::after_event(ConnId id) {
   if (c.finished()) {
     demux.erase(c.tuple());  // the 4-tuple is free for a new connection at once
     if (slot.socket < 0 && slot.listener < 0) release_connection(id);
+  } else if (c.state() == tcp::State::TimeWait && slot.socket < 0 && slot.listener < 0) {
+    compact_time_wait(id);
   }
+}
+
+bool Stack::Impl::compact_time_wait(ConnId id) {
+  const tcp::Connection& c = *conns[id].conn;
+  const auto state = c.time_wait_state(now);
+  if (!state || !time_wait.insert(c.tuple(), *state)) return false;
+  // The entry counts in TIME_WAIT from here; the connection's destructor uncounts itself.
+  ++counters.tcp.in_state[static_cast<std::size_t>(tcp::State::TimeWait)];
+  release_connection(id);
+  return true;
 }
 
 void Stack::Impl::release_connection(ConnId id) {
@@ -116,11 +128,22 @@ void Stack::Impl::release_connection(ConnId id) {
   slot.in_accept_queue = false;
   slot.dirty = false;
   free_conns.push_back(id);
+  // The last connection gone (its TIME_WAIT perhaps compacted): the slab gives its memory
+  // back rather than keep a high-water mark of whole connections. Nothing names a ConnId
+  // then, unless one is still on the dirty list.
+  if (free_conns.size() == conns.size() && dirty.empty()) {
+    for (const ConnSlot& s : conns) {
+      for (TimerId t : s.timers) wheel.destroy(t);
+    }
+    std::vector<ConnSlot>().swap(conns);
+    std::vector<ConnId>().swap(free_conns);
+  }
 }
 
 void Stack::Impl::on_timer(TimerId /*timer*/, std::uint64_t tag) {
   const auto id = static_cast<ConnId>(tag >> 8);
   const auto kind = static_cast<tcp::Timer>(tag & 0xff);
+  if (id >= conns.size()) return;
   ConnSlot& slot = conns[id];
   if (!slot.conn) return;
   // The wheel has disarmed the timer; the connection's table must agree before it acts.

@@ -22,6 +22,8 @@ bool Stack::Impl::syn_over_limits() {
 
 void Stack::Impl::check_invariants([[maybe_unused]] ConnId id) const {
 #ifndef NDEBUG
+  // The compact TIME_WAIT table too, while it is small enough to walk at every event.
+  if (time_wait.size() <= 64) time_wait.check_invariants();
   const ConnSlot& slot = conns[id];
   if (!slot.conn) return;
   const tcp::Connection& c = *slot.conn;

@@ -12,13 +12,15 @@
 namespace synack {
 
 bool Stack::Impl::tcp_port_free_for_bind(std::uint16_t port, bool reuse_addr) const {
+  // Connections in the compact TIME_WAIT table hold the port as the others do, counted there.
+  const bool time_wait_uses = time_wait.uses_port(port);
   const auto it = tcp_ports.find(port);
-  if (it == tcp_ports.end()) return true;
+  if (it == tcp_ports.end()) return reuse_addr || !time_wait_uses;
   const PortUse& use = it->second;
   // Like Linux: SO_REUSEADDR lets a socket bind beside connections that still use the port
   // (the server restarting past its TIME_WAIT connections), never beside another socket.
   if (use.sockets > 0 || use.autobound > 0) return false;
-  return reuse_addr || use.connections == 0;
+  return reuse_addr || (use.connections == 0 && !time_wait_uses);
 }
 
 namespace {
@@ -74,11 +76,12 @@ std::optional<std::uint16_t> Stack::Impl::ephemeral_port(const Endpoint& remote,
 std::optional<std::uint16_t> Stack::Impl::ephemeral_tcp_port(const Endpoint& remote) {
   return ephemeral_port(remote, [&](std::uint16_t port) {
     const auto it = tcp_ports.find(port);
-    if (it == tcp_ports.end()) return true;
-    // Shared with connections and with sockets connect() bound (as Linux shares them):
-    // usable if this exact 4-tuple is not in use.
-    return it->second.sockets == 0 && remote.port != 0 &&
-           !demux.contains(FourTuple{{config.address, port}, remote});
+    if (it == tcp_ports.end() && !time_wait.uses_port(port)) return true;
+    // Shared with connections (TIME_WAIT ones in the compact table too) and with sockets
+    // connect() bound (as Linux shares them): usable if this exact 4-tuple is not in use.
+    const FourTuple tuple{{config.address, port}, remote};
+    return (it == tcp_ports.end() || it->second.sockets == 0) && remote.port != 0 &&
+           !demux.contains(tuple) && !time_wait.contains(tuple);
   });
 }
 

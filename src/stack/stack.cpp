@@ -82,6 +82,12 @@ void Stack::Impl::free_socket(SocketId s) {
   memory.update(sl.queued_bytes, 0);  // datagrams not read go with the socket
   sl = SocketSlot{};
   free_sockets.push_back(s);
+  // The last socket closed: the table gives its memory back (ids start again from 0, as
+  // any free id may be reused).
+  if (free_sockets.size() == sockets.size()) {
+    std::vector<SocketSlot>().swap(sockets);
+    std::vector<SocketId>().swap(free_sockets);
+  }
 }
 
 Stack::Stack(link::Link& link, const Clock& clock, const StackConfig& config)
@@ -106,7 +112,7 @@ std::size_t Stack::buffer_memory() const {
 }
 
 std::size_t Stack::connection_count() const {
-  return impl_->conns.size() - impl_->free_conns.size();
+  return impl_->conns.size() - impl_->free_conns.size() + impl_->time_wait.size();
 }
 
 void Stack::set_trace(trace::Sink* sink) {
@@ -116,10 +122,12 @@ void Stack::set_trace(trace::Sink* sink) {
 
 std::optional<Instant> Stack::next_deadline() const {
   if (!impl_->dirty.empty()) return impl_->now;  // output waits: poll again at once
-  const auto timers = impl_->wheel.next_deadline();
-  const auto fragments = impl_->reasm.next_deadline();
-  if (timers && fragments) return std::min(*timers, *fragments);
-  return timers ? timers : fragments;
+  std::optional<Instant> next;
+  for (const auto d : {impl_->wheel.next_deadline(), impl_->reasm.next_deadline(),
+                       impl_->time_wait.next_deadline()}) {
+    if (d && (!next || *d < *next)) next = d;
+  }
+  return next;
 }
 
 void Stack::poll(Instant now) {
@@ -130,6 +138,7 @@ void Stack::poll(Instant now) {
     if (s.link.receive(s.now, s, 64) == 0) break;
   }
   s.wheel.advance(s.now, [&](TimerId id, std::uint64_t tag) { s.on_timer(id, tag); });
+  s.expire_time_wait();
   s.expire_fragments();
   // Output the application's calls asked for.
   while (!s.dirty.empty()) {

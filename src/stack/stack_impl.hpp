@@ -15,6 +15,7 @@
 #include "ip/reassembly.hpp"
 #include "link/link.hpp"
 #include "stack/counters.hpp"
+#include "stack/time_wait_table.hpp"
 #include "stack/timer_wheel.hpp"
 #include "synack/stack.hpp"
 #include "tcp/connection.hpp"
@@ -114,6 +115,8 @@ struct Stack::Impl final : link::FrameSink {
   std::uint64_t port_draws = 0;  // counter for the keyed random increments
   std::vector<ConnId> dirty;
   TimerWheel wheel;
+  // Orphaned connections in TIME_WAIT, compacted (after_event moves them here).
+  TimeWaitTable time_wait{secret, config.address};
   std::uint16_t ip_id = 0;
   std::array<std::uint8_t, 65536> tx{};  // one frame being built; the link copies it
   // The frame being taken in came through on_trusted_frame: its transport checksum is the
@@ -152,6 +155,14 @@ struct Stack::Impl final : link::FrameSink {
   void release_connection(ConnId id);
   void mark_dirty(ConnId id);
   void on_timer(TimerId timer, std::uint64_t tag);
+  // An orphan in TIME_WAIT moves to the compact table and its connection goes; false when
+  // it stays (the table cannot answer for it exactly).
+  bool compact_time_wait(ConnId id);
+
+  // time_wait.cpp: segments for, and the end of, a compacted TIME_WAIT
+  void time_wait_input(TimeWaitTable::Handle h, const FourTuple& tuple, const tcp::Segment& seg,
+                       wire::Bytes packet);
+  void expire_time_wait();
 
   // ip_input.cpp / ip_output.cpp
   void on_frame(wire::Bytes frame, Instant arrived) override;

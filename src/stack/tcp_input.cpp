@@ -114,6 +114,12 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
     return;
   }
 
+  // An orphan's TIME_WAIT, compacted (stack/time_wait.cpp).
+  if (const auto h = time_wait.find(tuple)) {
+    time_wait_input(*h, tuple, seg, ip.packet());
+    return;
+  }
+
   // A listener sees only what no connection claims [RFC9293 MUST-41].
   if (auto it = listeners.find(tuple.local.port); it != listeners.end()) {
     if (const std::string_view why = listen_input(it->second, tuple, seg); !why.empty()) {

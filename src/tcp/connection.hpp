@@ -32,6 +32,7 @@
 #include "tcp/shared_config.hpp"
 #include "tcp/state.hpp"
 #include "tcp/syn_cookie.hpp"
+#include "tcp/time_wait.hpp"
 #include "trace/trace.hpp"
 
 namespace synack::tcp {
@@ -156,6 +157,9 @@ class Connection {
   Config& config() { return config_.edit(); }
   const Config& config() const { return *config_; }
   const SharedConfig& shared_config() const { return config_; }
+  // Orphaned in TIME_WAIT with nothing left that could change a reply: what the stack's
+  // compact TIME_WAIT table keeps instead of the connection (tcp/time_wait.cpp).
+  std::optional<TimeWaitState> time_wait_state(Instant now) const;
 
   // The TCB, for tests and traces.
   Seq iss() const { return iss_; }
