@@ -29,13 +29,22 @@ sim::ChannelParams FaultLink::no_faults() {
   return p;
 }
 
-void FaultLink::hold(HeldQueue& queue, Instant due, wire::Bytes frame,
-                     const sim::Fate::Delivery& d) {
-  Held h{due, order_++, std::vector<std::uint8_t>(frame.begin(), frame.end())};
+void FaultLink::hold(HeldQueue& queue, Instant due, wire::Bytes frame, const sim::Fate::Delivery& d,
+                     bool trusted) {
+  Held h{due, order_++, std::vector<std::uint8_t>(frame.begin(), frame.end()),
+         trusted && !d.corrupt_bit};
   if (d.corrupt_bit) h.bytes[d.bit / 8] ^= static_cast<std::uint8_t>(1u << (d.bit % 8));
   queue.push_back(std::move(h));
   std::push_heap(queue.begin(), queue.end(),
                  [](const Held& a, const Held& b) { return later(a, b); });
+}
+
+void FaultLink::deliver(FrameSink& sink, const Held& h) {
+  if (h.trusted) {
+    sink.on_trusted_frame(h.bytes, h.due);
+  } else {
+    sink.on_frame(h.bytes, h.due);
+  }
 }
 
 FaultLink::Held FaultLink::pop(HeldQueue& queue) {
@@ -76,8 +85,7 @@ std::size_t FaultLink::receive(Instant now, FrameSink& sink, std::size_t budget)
   std::size_t delivered = 0;
   // Frames held earlier arrived first.
   while (delivered < budget && !held_in_.empty() && held_in_.front().due <= now) {
-    const Held h = pop(held_in_);
-    sink.on_frame(h.bytes, h.due);
+    deliver(sink, pop(held_in_));
     ++delivered;
   }
   // Then each new frame meets the inbound channel: due now and intact, it is delivered at
@@ -90,15 +98,23 @@ std::size_t FaultLink::receive(Instant now, FrameSink& sink, std::size_t budget)
     std::size_t& delivered;
     Filter(FaultLink& s, FrameSink& n, Instant t, std::size_t b, std::size_t& d)
         : self(s), next(n), now(t), budget(b), delivered(d) {}
-    void on_frame(wire::Bytes frame, Instant arrived) override {
+    void on_frame(wire::Bytes frame, Instant arrived) override { offer(frame, arrived, false); }
+    void on_trusted_frame(wire::Bytes frame, Instant arrived) override {
+      offer(frame, arrived, true);
+    }
+    void offer(wire::Bytes frame, Instant arrived, bool trusted) {
       const sim::Fate fate = self.in_.offer(frame, arrived);
       for (int i = 0; i < fate.count; ++i) {
         const auto& d = fate.deliveries[i];
         if (d.arrival <= now && !d.corrupt_bit && delivered < budget) {
-          next.on_frame(frame, arrived);
+          if (trusted) {
+            next.on_trusted_frame(frame, arrived);
+          } else {
+            next.on_frame(frame, arrived);
+          }
           ++delivered;
         } else {
-          self.hold(self.held_in_, std::max(d.arrival, arrived), frame, d);
+          self.hold(self.held_in_, std::max(d.arrival, arrived), frame, d, trusted);
         }
       }
     }
@@ -109,8 +125,7 @@ std::size_t FaultLink::receive(Instant now, FrameSink& sink, std::size_t budget)
   }
   // Corrupted copies due now.
   while (delivered < budget && !held_in_.empty() && held_in_.front().due <= now) {
-    const Held h = pop(held_in_);
-    sink.on_frame(h.bytes, h.due);
+    deliver(sink, pop(held_in_));
     ++delivered;
   }
   return delivered;

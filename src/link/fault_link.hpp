@@ -9,6 +9,10 @@
 // A frame whose fate is "later" is copied and held; it goes out (or in) on a later send() or
 // receive() once due. next_arrival() tells a real-time driver when that is, so it wakes then.
 // Holding copies allocates per delayed frame: this is a test instrument, not the data path.
+// A frame the inner link vouches for (FrameSink::on_trusted_frame: its checksum left to the
+// medium) stays vouched for, unless the channel corrupts it: then it goes up as an ordinary
+// frame, whose checksum the stack checks and so drops it, as a damaged frame is. Outbound,
+// the decorator offers no segmentation offload, so every frame it sends carries its checksum.
 #pragma once
 
 #include <cstdint>
@@ -45,11 +49,14 @@ class FaultLink final : public Link {
     Instant due;
     std::uint64_t order;  // ties keep the order frames were held in
     std::vector<std::uint8_t> bytes;
+    bool trusted = false;  // delivered with on_trusted_frame
   };
   // A min-heap on (due, order), kept with std::push_heap / pop_heap.
   using HeldQueue = std::vector<Held>;
 
-  void hold(HeldQueue& queue, Instant due, wire::Bytes frame, const sim::Fate::Delivery& d);
+  void hold(HeldQueue& queue, Instant due, wire::Bytes frame, const sim::Fate::Delivery& d,
+            bool trusted = false);
+  static void deliver(FrameSink& sink, const Held& h);
   static Held pop(HeldQueue& queue);
   void release_outbound(Instant now);
 

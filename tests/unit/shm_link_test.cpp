@@ -26,8 +26,14 @@ std::string unique_name(const char* what) {
 struct Collect final : FrameSink {
   void on_frame(wire::Bytes frame, Instant) override {
     frames.emplace_back(frame.begin(), frame.end());
+    trusted.push_back(false);
+  }
+  void on_trusted_frame(wire::Bytes frame, Instant) override {
+    frames.emplace_back(frame.begin(), frame.end());
+    trusted.push_back(true);
   }
   std::vector<std::vector<std::uint8_t>> frames;
+  std::vector<bool> trusted;  // which came through on_trusted_frame
 };
 
 // Drives the creator while an attach() waits for its answer (in a real process, its
@@ -171,6 +177,55 @@ TEST(ShmLink, FramesGoBothWaysInOrder) {
   EXPECT_EQ(at_b.frames[0], bytes_of("one"));
   EXPECT_EQ(at_b.frames[1], bytes_of("two"));
   EXPECT_EQ(at_a.frames.at(0), bytes_of("back"));
+}
+
+// An IPv4 packet carrying a TCP segment of `payload` bytes (headers of 20 bytes each; the
+// checksum fields are not filled in: the link does not look at them).
+std::vector<std::uint8_t> tcp_packet(std::size_t payload) {
+  std::vector<std::uint8_t> p(40 + payload, 0x5a);
+  p[0] = 0x45;
+  p[2] = static_cast<std::uint8_t>(p.size() >> 8);
+  p[3] = static_cast<std::uint8_t>(p.size());
+  p[9] = 6;
+  p[32] = 0x50;  // data offset: 5 words
+  return p;
+}
+
+TEST(ShmLink, ASegmentWithItsChecksumLeftCrossesWholeAndArrivesTrusted) {
+  const auto name = unique_name("offload");
+  auto creator = ShmLink::create(name, {.region = {.mtu = 9000}});
+  ASSERT_TRUE(creator);
+  auto attacher = attach_while_serving(**creator, [&] { return ShmLink::attach(name); });
+  ASSERT_TRUE(attacher) << attacher.error().message;
+  ShmLink& a = **creator;
+  ShmLink& b = **attacher;
+  EXPECT_EQ(a.max_segmented_frame(), 9000u);
+  const auto whole = tcp_packet(8000);
+  a.send_segmented(whole, kEpoch, 8000);  // one piece: only the checksum is left
+  a.send(bytes_of("plain"), kEpoch);
+  Collect at_b;
+  EXPECT_EQ(b.receive(kEpoch, at_b, 64), 2u);
+  ASSERT_EQ(at_b.frames.size(), 2u);
+  EXPECT_EQ(at_b.frames[0], whole);
+  EXPECT_EQ(at_b.trusted, (std::vector<bool>{true, false}));
+  EXPECT_EQ(a.stats().frames_out, 2u);
+}
+
+TEST(ShmLink, ASuperSegmentThePeersMssWouldCutIsCutAndSummedHere) {
+  const auto name = unique_name("cut");
+  auto creator = ShmLink::create(name, {.region = {.mtu = 9000}});
+  ASSERT_TRUE(creator);
+  auto attacher = attach_while_serving(**creator, [&] { return ShmLink::attach(name); });
+  ASSERT_TRUE(attacher) << attacher.error().message;
+  // 3,000 bytes for a peer whose MSS is 1,000: three segments, each with its own checksum.
+  (*creator)->send_segmented(tcp_packet(3000), kEpoch, 1000);
+  Collect at_b;
+  EXPECT_EQ((*attacher)->receive(kEpoch, at_b, 64), 3u);
+  ASSERT_EQ(at_b.frames.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(at_b.frames[i].size(), 1040u);
+    EXPECT_FALSE(at_b.trusted[i]);
+  }
 }
 
 TEST(ShmLink, ReceiveStopsAtItsBudget) {

@@ -76,6 +76,22 @@ TEST(ShmRing, FramesComeOutInOrderWithTheirBytes) {
   EXPECT_TRUE(p.consumer.empty());
 }
 
+TEST(ShmRing, AMarkedFrameComesOutMarkedWithItsLength) {
+  Pair p(256);
+  ASSERT_TRUE(p.producer.try_push(frame_of(5, 0xc3), true));
+  ASSERT_TRUE(p.producer.try_push(frame_of(6, 0xd4)));
+  bool marked = false;
+  auto f = p.consumer.peek(&marked);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(marked);
+  EXPECT_EQ(std::vector<std::uint8_t>(f->begin(), f->end()), frame_of(5, 0xc3));
+  p.consumer.pop();
+  f = p.consumer.peek(&marked);
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(marked);
+  EXPECT_EQ(f->size(), 6u);
+}
+
 TEST(ShmRing, FullRingRefusesUntilTheConsumerPublishes) {
   Pair p(256);
   // 60-byte frames take 64-byte records: four fill the 256 bytes.

@@ -34,7 +34,7 @@ void FrameRing::reset() {
   resync();
 }
 
-bool FrameRing::try_push(std::span<const std::uint8_t> frame) {
+bool FrameRing::try_push(std::span<const std::uint8_t> frame, bool marked) {
   if (frame.size() > max_frame_ || record_bytes(frame.size()) > capacity_) return false;
   const std::uint64_t need = record_bytes(frame.size());
   const std::uint64_t offset = tail_ & (capacity_ - 1);
@@ -51,21 +51,21 @@ bool FrameRing::try_push(std::span<const std::uint8_t> frame) {
     tail_ += to_end;
     at = 0;
   }
-  const auto length = static_cast<std::uint32_t>(frame.size());
-  std::memcpy(data_ + at, &length, sizeof length);
+  const auto word = static_cast<std::uint32_t>(frame.size()) | (marked ? kMarked : 0);
+  std::memcpy(data_ + at, &word, sizeof word);
   if (!frame.empty()) std::memcpy(data_ + at + kRecordHeader, frame.data(), frame.size());
   tail_ += need;
   control_->tail.store(tail_, std::memory_order_release);
   return true;
 }
 
-std::uint32_t FrameRing::read_length(std::uint64_t position) const {
+std::uint32_t FrameRing::read_word(std::uint64_t position) const {
   std::uint32_t length;
   std::memcpy(&length, data_ + (position & (capacity_ - 1)), sizeof length);
   return length;
 }
 
-std::optional<std::span<const std::uint8_t>> FrameRing::peek() {
+std::optional<std::span<const std::uint8_t>> FrameRing::peek(bool* marked) {
   // At most two rounds: a skip marker, then the record at offset 0.
   for (int round = 0; round < 2; ++round) {
     if (head_ == tail_seen_) {
@@ -76,12 +76,14 @@ std::optional<std::span<const std::uint8_t>> FrameRing::peek() {
     const std::uint64_t to_end = capacity_ - offset;
     const std::uint64_t published = tail_seen_ - head_;
     if (published > capacity_ || published < kRecordHeader) break;  // counters make no sense
-    const std::uint32_t length = read_length(head_);
-    if (length == kSkip) {
+    const std::uint32_t word = read_word(head_);
+    if (word == kSkip) {
       if (offset == 0 || to_end > published) break;
       head_ += to_end;
       continue;
     }
+    const std::uint32_t length = word & ~kMarked;
+    if (marked) *marked = (word & kMarked) != 0;
     const std::uint64_t need = record_bytes(length);
     if (length > max_frame_ || need > to_end || need > published) break;
     current_record_ = need;

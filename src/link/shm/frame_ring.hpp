@@ -9,7 +9,9 @@
 //   [ head  ]  64 bytes: bytes ever consumed by the consumer (uint64, never wraps)
 //   [ data  ]  `capacity` bytes (a power of two): records at offset position % capacity
 //
-// A record is a 4-byte length and the frame, padded to 8 bytes. A record never wraps: when
+// A record is a 4-byte word and the frame, padded to 8 bytes. The word is the frame's length,
+// with bit 31 set for a frame its producer marked (the shm link's "checksum left to the
+// medium"); a frame is far shorter than 2^31 bytes. A record never wraps: when
 // the space left before the end of the data is too short for the next record, the producer
 // writes a skip marker (length 0xffffffff) there and starts again at offset 0. Positions are
 // multiples of 8, so the 4-byte marker always fits. A record of up to half the capacity
@@ -50,6 +52,7 @@ static_assert(sizeof(FrameRingControl) == 128);
 class FrameRing {
  public:
   static constexpr std::uint32_t kSkip = 0xffffffffu;
+  static constexpr std::uint32_t kMarked = 0x80000000u;  // in a record's word, beside the length
   static constexpr std::size_t kRecordHeader = 4;
 
   // The bytes of a block holding a ring of `capacity` data bytes.
@@ -74,12 +77,13 @@ class FrameRing {
   // --- Producer ------------------------------------------------------------------------------
   // Appends one frame and publishes it. False when it does not fit now (full), or never
   // (longer than max_frame).
-  bool try_push(std::span<const std::uint8_t> frame);
+  bool try_push(std::span<const std::uint8_t> frame, bool marked = false);
 
   // --- Consumer ------------------------------------------------------------------------------
   // The oldest frame not yet popped, or nullopt when none is published. The bytes stay
   // valid until publish().
-  std::optional<std::span<const std::uint8_t>> peek();
+  // `marked`, when given, says whether its producer marked it.
+  std::optional<std::span<const std::uint8_t>> peek(bool* marked = nullptr);
   // Steps past the frame peek() returned.
   void pop();
   // Gives the space of the popped frames back to the producer: one store per batch.
@@ -99,7 +103,7 @@ class FrameRing {
   std::uint64_t corrupt() const { return corrupt_; }
 
  private:
-  std::uint32_t read_length(std::uint64_t position) const;
+  std::uint32_t read_word(std::uint64_t position) const;
 
   FrameRingControl* control_;
   std::uint8_t* data_;

@@ -138,6 +138,21 @@ bool ShmLink::peer_alive() const {
 }
 
 void ShmLink::send(wire::Bytes frame, Instant /*now*/) {
+  push(frame, false);
+}
+
+void ShmLink::send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) {
+  // The TCP payload: what follows the IPv4 and TCP headers (the stack wrote both).
+  const std::size_t ip = frame.size() >= 20 ? std::size_t{frame[0] & 0x0fu} * 4 : 0;
+  const std::size_t tcp = frame.size() >= ip + 20 ? std::size_t{frame[ip + 12]} / 16 * 4 : 0;
+  if (ip < 20 || tcp < 20 || frame.size() < ip + tcp || frame.size() - ip - tcp > segment_size) {
+    Link::send_segmented(frame, now, segment_size);  // pieces, each summed, through send()
+    return;
+  }
+  push(frame, true);
+}
+
+void ShmLink::push(wire::Bytes frame, bool checksum_left) {
   if (frame.size() > region_->mtu()) {
     ++stats_.oversize;
     return;
@@ -146,7 +161,7 @@ void ShmLink::send(wire::Bytes frame, Instant /*now*/) {
     ++stats_.send_dropped_no_peer;
     return;
   }
-  if (!tx_->try_push(frame)) {
+  if (!tx_->try_push(frame, checksum_left)) {
     ++stats_.send_dropped_full;  // the peer's queue is full: dropped, as a device would
     return;
   }
@@ -170,11 +185,16 @@ std::size_t ShmLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
   std::size_t delivered = 0;
   for (int round = 0; round < 2; ++round) {
     while (delivered < budget) {
-      const auto frame = rx_->peek();
+      bool checksum_left = false;
+      const auto frame = rx_->peek(&checksum_left);
       if (!frame) break;
       ++stats_.frames_in;
       stats_.bytes_in += frame->size();
-      sink.on_frame(wire::Bytes(frame->data(), frame->size()), now);
+      if (checksum_left) {
+        sink.on_trusted_frame(wire::Bytes(frame->data(), frame->size()), now);
+      } else {
+        sink.on_frame(wire::Bytes(frame->data(), frame->size()), now);
+      }
       rx_->pop();
       ++delivered;
     }
