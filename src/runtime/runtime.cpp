@@ -296,6 +296,9 @@ std::error_code Runtime::write(SocketId s, std::span<const std::uint8_t> data, s
   n = 0;
   for (;;) {
     if (stopping_) return n > 0 ? std::error_code{} : err(std::errc::operation_canceled);
+    // Part written and an error waiting (a reset, a timeout): as on Linux, the count now and
+    // the error at the next call, not taken here by a write that could only report it.
+    if (n > 0 && stack_.readiness(s).error) return {};
     std::size_t taken = 0;
     auto ec = stack_.write(s, data.subspan(n), taken);
     n += taken;

@@ -135,6 +135,37 @@ TEST(Runtime, WriteBlocksWhileTheSendBufferIsFullAndEveryByteArrives) {
   EXPECT_TRUE(got == data) << got.size() << " of " << data.size() << " bytes";
 }
 
+TEST(Runtime, AWriteCutShortByAResetReturnsItsCountAndTheNextCallTheReset) {
+  TwoHosts h;
+  const SocketId l = h.listen(80);
+  SocketId c, a;
+  h.client->tcp_socket(c);
+  ASSERT_FALSE(h.client->connect(c, {kServerIp, 80}));
+  ASSERT_FALSE(h.server->accept(l, a));
+  std::atomic<bool> blocked{false};
+  std::size_t n = 0;
+  std::error_code first;
+  std::thread writer([&] {
+    // More than both buffers hold while the server reads nothing: it blocks part-way.
+    const std::vector<std::uint8_t> data(16 << 20, 0x5a);
+    blocked = true;
+    first = h.client->write(c, data, n);
+  });
+  for (int i = 0; i < 200 && !blocked; ++i) std::this_thread::sleep_for(5ms);
+  std::this_thread::sleep_for(50ms);  // the send buffer fills and the write waits
+  ASSERT_FALSE(h.server->setsockopt(a, Option::linger, 0));
+  ASSERT_FALSE(h.server->close(a));  // RST
+  writer.join();
+  // As write(2): the bytes it took, no error; the reset goes to the next call, not lost.
+  EXPECT_FALSE(first) << first.message();
+  EXPECT_GT(n, 0u);
+  EXPECT_LT(n, std::size_t{16} << 20);
+  std::size_t again = 0;
+  EXPECT_EQ(h.client->write(c, bytes("more"), again), std::errc::connection_reset);
+  EXPECT_EQ(again, 0u);
+  EXPECT_EQ(h.client->write(c, bytes("more"), again), std::errc::broken_pipe);
+}
+
 TEST(Runtime, TimeoutsAndNonBlockingAnswerTryAgain) {
   TwoHosts h;
   const SocketId l = h.listen(80);
