@@ -25,6 +25,8 @@ class CaptureLink final : public Link {
   std::size_t mtu() const override { return inner_.mtu(); }
   int poll_fd() const override { return inner_.poll_fd(); }
   void flush(Instant now) override { inner_.flush(now); }
+  // The frame is captured from the loan when it is sent.
+  std::span<std::uint8_t> lend(std::size_t size) override { return inner_.lend(size); }
   std::optional<Instant> next_arrival() const override { return inner_.next_arrival(); }
   // Offloads pass through; a super-segment is captured as sent, one frame (as tcpdump
   // shows it on a device with TSO).

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 
 #include "synack/time.hpp"
 #include "wire/bytes.hpp"
@@ -35,6 +36,14 @@ class Link {
   // Hands one frame to the medium. The medium copies what it keeps: the caller's buffer
   // is free again when send returns. A medium that cannot take the frame drops and counts it.
   virtual void send(wire::Bytes frame, Instant now) = 0;
+
+  // Building in place: a medium that keeps frames in buffers of its own (a ring in memory)
+  // may lend the next one, at least `size` bytes, so that the frame is written there rather
+  // than written elsewhere and copied in. The frame goes with send() or send_segmented() as
+  // ever, its bytes starting at the loan: the medium sees that and keeps them where they are.
+  // A loan not sent is forgotten; another call to the link may reuse its space. Empty when
+  // the medium does not lend, or has no room now. Decorators that see every frame forward it.
+  virtual std::span<std::uint8_t> lend(std::size_t /*size*/) { return {}; }
 
   // Frames a medium batches (a TUN device through io_uring queues them to send many per
   // system call) leave no later than the next flush; the stack flushes at the end of every

@@ -19,9 +19,16 @@ void MemoryLink::send(wire::Bytes frame, Instant /*now*/) {
     return;
   }
   const std::size_t slot = ring.tail % ring.capacity;
-  std::memcpy(ring.bytes.data() + slot * mtu_, frame.data(), frame.size());
+  std::uint8_t* at = ring.bytes.data() + slot * mtu_;
+  if (frame.data() != at) std::memcpy(at, frame.data(), frame.size());  // else built in place
   ring.lengths[slot] = static_cast<std::uint32_t>(frame.size());
   ++ring.tail;
+}
+
+std::span<std::uint8_t> MemoryLink::lend(std::size_t size) {
+  Ring& ring = *tx_;
+  if (size > mtu_ || ring.tail - ring.head == ring.capacity) return {};
+  return {ring.bytes.data() + (ring.tail % ring.capacity) * mtu_, mtu_};
 }
 
 std::size_t MemoryLink::receive(Instant now, FrameSink& sink, std::size_t budget) {

@@ -21,6 +21,8 @@ class MemoryLink final : public Link {
       std::size_t mtu = 1500, std::size_t slots = 1024);
 
   void send(wire::Bytes frame, Instant now) override;
+  // The next free slot of the ring.
+  std::span<std::uint8_t> lend(std::size_t size) override;
   std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return mtu_; }
 

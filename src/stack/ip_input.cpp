@@ -164,15 +164,17 @@ void Stack::Impl::deliver(const wire::Ipv4View& ip) {
 }
 
 void Stack::Impl::send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length,
-                          std::string_view cause, std::size_t segment_size, std::size_t pieces) {
+                          std::string_view cause, std::size_t segment_size, std::size_t pieces,
+                          std::uint8_t* at) {
+  if (at == nullptr) at = tx.data();
   wire::Ipv4Header h;
   h.src = config.address;
   h.dst = dst;
   h.protocol = protocol;
   h.id = ip_id;
   ip_id = static_cast<std::uint16_t>(ip_id + pieces);
-  const std::size_t header = wire::write_ipv4_header(wire::MutableBytes(tx.data(), 20), h, length);
-  const wire::Bytes frame(tx.data(), header + length);
+  const std::size_t header = wire::write_ipv4_header(wire::MutableBytes(at, 20), h, length);
+  const wire::Bytes frame(at, header + length);
   ++counters.ip.out_requests;
   if (trace) trace->on_packet(now, config.address, trace::Direction::out, frame, cause);
   if (segment_size != 0) {

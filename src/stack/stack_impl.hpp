@@ -174,12 +174,12 @@ struct Stack::Impl final : link::FrameSink {
   // Frees the partial datagrams whose time is up (on poll).
   void expire_fragments();
   void deliver(const wire::Ipv4View& ip);
-  // Builds IPv4 around the `length` bytes already at tx[20..] and sends them. A nonzero
-  // `segment_size` sends a TCP frame through the link's segmentation offload
-  // (Link::send_segmented), its checksum left to the link, as `pieces` segments: they take
-  // consecutive IP ids, as the link numbers them.
+  // Builds IPv4 around the `length` bytes already at at[20..] (`at`: tx, or a frame the link
+  // lent, Link::lend) and sends them. A nonzero `segment_size` sends a TCP frame through the
+  // link's segmentation offload (Link::send_segmented), its checksum left to the link, as
+  // `pieces` segments: they take consecutive IP ids, as the link numbers them.
   void send_ip(Ipv4Address dst, std::uint8_t protocol, std::size_t length, std::string_view cause,
-               std::size_t segment_size = 0, std::size_t pieces = 1);
+               std::size_t segment_size = 0, std::size_t pieces = 1, std::uint8_t* at = nullptr);
 
   // tcp_input.cpp
   void tcp_input(const wire::Ipv4View& ip);

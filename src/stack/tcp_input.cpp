@@ -13,11 +13,14 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
                            const ByteRing* payload) {
   constexpr std::size_t kIp = 20;
   const std::size_t header = wire::tcp_header_length(out.header);
+  // Built where the link keeps its frames when it lends them (one copy of the data less),
+  // else in tx.
+  std::span<std::uint8_t> frame = link.lend(kIp + header + out.payload_length);
+  if (frame.empty()) frame = tx;
   if (out.payload_length > 0 && payload) {
-    payload->copy_out(out.payload_offset,
-                      std::span<std::uint8_t>(tx.data() + kIp + header, out.payload_length));
+    payload->copy_out(out.payload_offset, frame.subspan(kIp + header, out.payload_length));
   }
-  const wire::MutableBytes segment(tx.data() + kIp, tx.size() - kIp);
+  const wire::MutableBytes segment = frame.subspan(kIp);
   const std::uint32_t src = tuple.local.address.to_u32(), dst = tuple.remote.address.to_u32();
   if (link.max_segmented_frame() != 0) {
     // With segmentation offload the link completes each piece's checksum [RFC9293 MUST-2]
@@ -25,13 +28,14 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
     const std::size_t len =
         wire::write_tcp_in_place_for_offload(segment, out.header, out.payload_length, src, dst);
     send_ip(tuple.remote.address, wire::kTcp, len, out.cause,
-            out.segment_size != 0 ? out.segment_size : std::size_t{0xffff}, out.pieces());
+            out.segment_size != 0 ? out.segment_size : std::size_t{0xffff}, out.pieces(),
+            frame.data());
     return;
   }
   // Otherwise the builder computes it [RFC9293 MUST-2].
   const std::size_t len =
       wire::write_tcp_in_place(segment, out.header, out.payload_length, src, dst);
-  send_ip(tuple.remote.address, wire::kTcp, len, out.cause);
+  send_ip(tuple.remote.address, wire::kTcp, len, out.cause, 0, 1, frame.data());
 }
 
 // RFC 9293 §3.10.7.1: if the incoming segment has an ACK, <SEQ=SEG.ACK><CTL=RST>;

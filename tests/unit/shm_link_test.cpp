@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <string>
@@ -225,6 +226,40 @@ TEST(ShmLink, ASuperSegmentThePeersMssWouldCutIsCutAndSummedHere) {
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(at_b.frames[i].size(), 1040u);
     EXPECT_FALSE(at_b.trusted[i]);
+  }
+}
+
+TEST(ShmLink, ASegmentBuiltInALoanCrossesWithoutACopyAndOneCutFromALoanIsWhole) {
+  const auto name = unique_name("loan");
+  auto creator = ShmLink::create(name, {.region = {.mtu = 9000}});
+  ASSERT_TRUE(creator);
+  EXPECT_TRUE((*creator)->lend(100).empty());  // no peer yet: nothing to lend
+  auto attacher = attach_while_serving(**creator, [&] { return ShmLink::attach(name); });
+  ASSERT_TRUE(attacher) << attacher.error().message;
+  ShmLink& a = **creator;
+  EXPECT_TRUE(a.lend(9001).empty());  // over the MTU
+  const auto whole = tcp_packet(3000);
+  auto loan = a.lend(whole.size());
+  ASSERT_EQ(loan.size(), whole.size());
+  std::copy(whole.begin(), whole.end(), loan.begin());
+  a.send_segmented(loan, kEpoch, 3000);  // whole: in place
+  // Cut for an MSS of 1,000 from the loan itself: the pieces go where the frame lay, so it
+  // must be read before it is overwritten.
+  std::vector<std::uint8_t> numbered = tcp_packet(3000);
+  for (std::size_t i = 40; i < numbered.size(); ++i) numbered[i] = static_cast<std::uint8_t>(i / 7);
+  loan = a.lend(numbered.size());
+  std::copy(numbered.begin(), numbered.end(), loan.begin());
+  a.send_segmented(loan, kEpoch, 1000);
+  Collect at_b;
+  EXPECT_EQ((*attacher)->receive(kEpoch, at_b, 64), 4u);
+  ASSERT_EQ(at_b.frames.size(), 4u);
+  EXPECT_EQ(at_b.frames[0], whole);
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto& piece = at_b.frames[k + 1];
+    ASSERT_EQ(piece.size(), 1040u);
+    EXPECT_TRUE(std::equal(piece.begin() + 40, piece.end(),
+                           numbered.begin() + 40 + static_cast<std::ptrdiff_t>(k * 1000)))
+        << "piece " << k;
   }
 }
 

@@ -121,6 +121,45 @@ TEST(ShmRing, ConsumerPublishesOncePerBatch) {
   EXPECT_EQ(control->tail.load(), 256u);
 }
 
+TEST(ShmRing, AFrameBuiltInAReservationIsPublishedWhereItLies) {
+  Pair p(256);
+  // 200 bytes used: a reservation for up to 60 bytes (a 64-byte record) starts at offset 0,
+  // behind a skip, as a push would.
+  ASSERT_TRUE(p.producer.try_push(frame_of(196, 1)));
+  p.consumer.peek();
+  p.consumer.pop();
+  p.consumer.publish();
+  auto loan = p.producer.reserve(60);
+  ASSERT_EQ(loan.size(), 60u);
+  EXPECT_EQ(loan.data(), static_cast<std::uint8_t*>(p.block.data()) + 128 + 4);
+  auto* control = static_cast<FrameRingControl*>(p.block.data());
+  EXPECT_EQ(control->tail.load(), 200u);  // nothing published yet
+  std::memset(loan.data(), 7, 50);
+  ASSERT_TRUE(p.producer.try_push(loan.first(50), true));  // shorter than reserved
+  EXPECT_EQ(control->tail.load(), 200u + 56u + 56u);
+  bool marked = false;
+  const auto f = p.consumer.peek(&marked);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->data(), loan.data());
+  EXPECT_EQ(std::vector<std::uint8_t>(f->begin(), f->end()), frame_of(50, 7));
+  EXPECT_TRUE(marked);
+}
+
+TEST(ShmRing, AReservationNotPushedIsForgottenAndOneThatDoesNotFitIsEmpty) {
+  Pair p(256);
+  EXPECT_TRUE(p.producer.reserve(2000).empty());  // longer than max_frame
+  auto loan = p.producer.reserve(100);
+  ASSERT_FALSE(loan.empty());
+  std::memset(loan.data(), 9, 100);
+  // An ordinary push takes the place instead; the loan is void.
+  ASSERT_TRUE(p.producer.try_push(frame_of(10, 3)));
+  ASSERT_TRUE(p.producer.try_push(frame_of(180, 4)));
+  EXPECT_TRUE(p.producer.reserve(100).empty());  // full until the consumer frees space
+  auto f = p.consumer.peek();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(std::vector<std::uint8_t>(f->begin(), f->end()), frame_of(10, 3));
+}
+
 TEST(ShmRing, FrameLongerThanMaxOrRingIsRefused) {
   Pair p(256, 100);
   EXPECT_FALSE(p.producer.try_push(frame_of(101, 1)));

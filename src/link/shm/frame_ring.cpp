@@ -26,6 +26,7 @@ void FrameRing::resync() {
   head_ = head_published_ = head_seen_;
   tail_seen_ = tail_;
   current_record_ = 0;
+  loan_data_ = nullptr;
 }
 
 void FrameRing::reset() {
@@ -34,29 +35,52 @@ void FrameRing::reset() {
   resync();
 }
 
-bool FrameRing::try_push(std::span<const std::uint8_t> frame, bool marked) {
-  if (frame.size() > max_frame_ || record_bytes(frame.size()) > capacity_) return false;
-  const std::uint64_t need = record_bytes(frame.size());
+std::optional<FrameRing::Place> FrameRing::place(std::size_t length) {
+  if (length > max_frame_ || record_bytes(length) > capacity_) return std::nullopt;
+  const std::uint64_t need = record_bytes(length);
   const std::uint64_t offset = tail_ & (capacity_ - 1);
   const std::uint64_t to_end = capacity_ - offset;
   // A record that does not fit before the end takes the rest of the data as a skip.
-  const std::uint64_t total = need <= to_end ? need : to_end + need;
-  if (total > capacity_ - (tail_ - head_seen_)) {
+  const Place p{need <= to_end ? offset : 0, need <= to_end ? 0 : to_end};
+  if (p.skip + need > capacity_ - (tail_ - head_seen_)) {
     head_seen_ = control_->head.load(std::memory_order_acquire);
-    if (total > capacity_ - (tail_ - head_seen_)) return false;
+    if (p.skip + need > capacity_ - (tail_ - head_seen_)) return std::nullopt;
   }
-  std::uint64_t at = offset;
-  if (need > to_end) {
-    std::memcpy(data_ + at, &kSkip, sizeof kSkip);
-    tail_ += to_end;
-    at = 0;
+  return p;
+}
+
+void FrameRing::commit(Place p, std::size_t length, bool marked) {
+  if (p.skip != 0) {
+    std::memcpy(data_ + (tail_ & (capacity_ - 1)), &kSkip, sizeof kSkip);
+    tail_ += p.skip;
   }
-  const auto word = static_cast<std::uint32_t>(frame.size()) | (marked ? kMarked : 0);
-  std::memcpy(data_ + at, &word, sizeof word);
-  if (!frame.empty()) std::memcpy(data_ + at + kRecordHeader, frame.data(), frame.size());
-  tail_ += need;
+  const auto word = static_cast<std::uint32_t>(length) | (marked ? kMarked : 0);
+  std::memcpy(data_ + p.at, &word, sizeof word);
+  tail_ += record_bytes(length);
+  loan_data_ = nullptr;
   control_->tail.store(tail_, std::memory_order_release);
+}
+
+bool FrameRing::try_push(std::span<const std::uint8_t> frame, bool marked) {
+  if (loan_data_ != nullptr && frame.data() == loan_data_ && frame.size() <= loan_length_) {
+    // Built in place: its record, placed for the longest frame it could be, holds it too.
+    commit(loan_, frame.size(), marked);
+    return true;
+  }
+  const auto p = place(frame.size());
+  if (!p) return false;
+  if (!frame.empty()) std::memcpy(data_ + p->at + kRecordHeader, frame.data(), frame.size());
+  commit(*p, frame.size(), marked);
   return true;
+}
+
+std::span<std::uint8_t> FrameRing::reserve(std::size_t max_length) {
+  const auto p = place(max_length);
+  if (!p) return {};
+  loan_ = *p;
+  loan_data_ = data_ + p->at + kRecordHeader;
+  loan_length_ = max_length;
+  return {data_ + p->at + kRecordHeader, max_length};
 }
 
 std::uint32_t FrameRing::read_word(std::uint64_t position) const {

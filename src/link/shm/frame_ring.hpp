@@ -77,7 +77,12 @@ class FrameRing {
   // --- Producer ------------------------------------------------------------------------------
   // Appends one frame and publishes it. False when it does not fit now (full), or never
   // (longer than max_frame).
+  // A frame whose bytes start where reserve() pointed is published where it lies, no copy.
   bool try_push(std::span<const std::uint8_t> frame, bool marked = false);
+  // Room for a frame of up to `max_length` bytes, where the next record's frame goes, to be
+  // written in place and then given to try_push(); empty when it does not fit now. Nothing
+  // is published until then, and a reservation not pushed is simply forgotten.
+  std::span<std::uint8_t> reserve(std::size_t max_length);
 
   // --- Consumer ------------------------------------------------------------------------------
   // The oldest frame not yet popped, or nullopt when none is published. The bytes stay
@@ -104,6 +109,15 @@ class FrameRing {
 
  private:
   std::uint32_t read_word(std::uint64_t position) const;
+  // Where the next record, for a frame of `length` bytes, goes: its offset in the data and
+  // the skip (bytes to the end of the data) before it; nullopt when it does not fit now.
+  struct Place {
+    std::uint64_t at = 0, skip = 0;
+  };
+  std::optional<Place> place(std::size_t length);
+  // Writes the record's word (and the skip before it) and publishes a frame of `length`
+  // bytes already at place.at.
+  void commit(Place place, std::size_t length, bool marked);
 
   FrameRingControl* control_;
   std::uint8_t* data_;
@@ -113,6 +127,9 @@ class FrameRing {
   // published), the head it last published, the tail it last saw, the current frame's record.
   std::uint64_t tail_ = 0;
   std::uint64_t head_seen_ = 0;
+  Place loan_;                               // the last reserve(): where,
+  const std::uint8_t* loan_data_ = nullptr;  // its frame's first byte (nullptr: none),
+  std::size_t loan_length_ = 0;              // and the most it may hold
   std::uint64_t head_ = 0;
   std::uint64_t head_published_ = 0;
   std::uint64_t tail_seen_ = 0;

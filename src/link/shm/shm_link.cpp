@@ -141,12 +141,22 @@ void ShmLink::send(wire::Bytes frame, Instant /*now*/) {
   push(frame, false);
 }
 
+std::span<std::uint8_t> ShmLink::lend(std::size_t size) {
+  if (size > region_->mtu() || state_.load(std::memory_order_relaxed) != PeerState::attached) {
+    return {};
+  }
+  return tx_->reserve(size);
+}
+
 void ShmLink::send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) {
   // The TCP payload: what follows the IPv4 and TCP headers (the stack wrote both).
   const std::size_t ip = frame.size() >= 20 ? std::size_t{frame[0] & 0x0fu} * 4 : 0;
   const std::size_t tcp = frame.size() >= ip + 20 ? std::size_t{frame[ip + 12]} / 16 * 4 : 0;
   if (ip < 20 || tcp < 20 || frame.size() < ip + tcp || frame.size() - ip - tcp > segment_size) {
-    Link::send_segmented(frame, now, segment_size);  // pieces, each summed, through send()
+    // Pieces, each summed, through send(): from a copy, as the frame may lie where the
+    // pieces go (built in place in a loan, lend()).
+    scratch_.assign(frame.begin(), frame.end());
+    Link::send_segmented(scratch_, now, segment_size);
     return;
   }
   push(frame, true);

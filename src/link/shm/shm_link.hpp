@@ -43,6 +43,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 #include "link/link.hpp"
@@ -93,6 +94,8 @@ class ShmLink final : public Link {
   ShmLink& operator=(const ShmLink&) = delete;
 
   void send(wire::Bytes frame, Instant now) override;
+  // Room in the tx ring (FrameRing::reserve), while a peer is attached.
+  std::span<std::uint8_t> lend(std::size_t size) override;
   std::size_t receive(Instant now, FrameSink& sink, std::size_t budget) override;
   std::size_t mtu() const override { return region_->mtu(); }
   // Checksum offload, as the kernel's loopback does it: memory does not corrupt, so a TCP
@@ -136,6 +139,7 @@ class ShmLink final : public Link {
   std::atomic<PeerState> state_{PeerState::waiting};
   std::uint32_t idle_polls_ = 0;
   ShmStats stats_;
+  std::vector<std::uint8_t> scratch_;  // a super-segment being cut in software
 };
 
 }  // namespace synack::link::shm
