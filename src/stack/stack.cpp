@@ -349,8 +349,8 @@ std::error_code Stack::read(SocketId id, std::span<std::uint8_t> out, std::size_
   SocketSlot* sl = s.slot(id);
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind == SocketSlot::Kind::udp) return receive_from(id, out, n);
-  tcp::Connection* c = s.conn_of(id);
-  if (!c) return err(std::errc::not_connected);
+  if (sl->conn == kNoConn) return err(std::errc::not_connected);
+  tcp::Connection* c = &*s.conns[sl->conn].conn;  // conn_of(id), the slot already in hand
   std::error_code ec;
   n = c->read(out, ec);               // no clock read: neither call depends on the time
   if (n > 0) s.mark_dirty(sl->conn);  // the window opened: an update may be due
@@ -412,8 +412,8 @@ std::error_code Stack::write(SocketId id, std::span<const std::uint8_t> data, st
       trace_api(s, id, "write", std::to_string(data.size()), ec, "= " + std::to_string(n));
     return ec;
   }
-  tcp::Connection* c = s.conn_of(id);
-  if (!c) return err(std::errc::not_connected);
+  if (sl->conn == kNoConn) return err(std::errc::not_connected);
+  tcp::Connection* c = &*s.conns[sl->conn].conn;  // conn_of(id), the slot already in hand
   std::error_code ec;
   n = c->write(data, ec);
   if (n > 0) s.mark_dirty(sl->conn);

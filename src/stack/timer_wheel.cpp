@@ -189,6 +189,22 @@ std::uint64_t TimerWheel::slot_start(int level) const {
 
 // --- advance -------------------------------------------------------------------------------
 
+bool TimerWheel::nothing_due(Instant now) {
+  // What begin_advance and next_expired find when nothing expires: no overdue or firing
+  // timer, the current tick's slot empty, and the first event step() would take (the start
+  // of the first occupied slot, or the next overflow boundary) beyond the target.
+  if (lists_[kFiring].head != kNil || lists_[kOverdue].head != kNil) return false;
+  if (lists_[now_ & kDigitMask].head != kNil) return false;
+  const std::uint64_t target = std::max(tick_floor(now), now_);
+  if (occupied_levels_ != 0) {
+    if (slot_start(std::countr_zero(occupied_levels_)) <= target) return false;
+  } else if (lists_[kOverflow].head != kNil) {
+    if (((now_ | (kWheelSpan - 1)) + 1) <= target) return false;
+  }
+  now_ = target;
+  return true;
+}
+
 void TimerWheel::begin_advance(Instant now) {
   target_ = std::max(tick_floor(now), now_);
   // Overdue timers go first, behind any left unreported by an exception.

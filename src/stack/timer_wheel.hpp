@@ -137,6 +137,7 @@ class TimerWheel {
   template <class F>
   void advance(Instant now, F&& on_expired) {
     assert(!advancing_ && "advance() called from inside an on_expired callback");
+    if (nothing_due(now)) return;  // most polls: no walk, no guard
     AdvanceGuard guard{*this};
     begin_advance(now);
     TimerId id{};
@@ -201,6 +202,9 @@ class TimerWheel {
   // The tick at which the lowest occupied slot of `level` starts.
   std::uint64_t slot_start(int level) const;
 
+  // advance(now) when it would report nothing: moves the wheel's time to `now` as the full
+  // walk would and returns true; returns false, changing nothing, when a timer may be due.
+  bool nothing_due(Instant now);
   void begin_advance(Instant now);
   // Clears advancing_; after an exception from on_expired, keeps the unreported expired
   // timers for the next advance.

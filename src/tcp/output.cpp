@@ -129,6 +129,18 @@ void Connection::note_sent(const OutSegment& out, Instant now, bool in_line) {
 }
 
 bool Connection::next_segment(Instant now, OutSegment& out) {
+  // Nothing to send: no RST, ACK or probe owed, every octet written (and no FIN) sent, our
+  // SYN acknowledged, and no retransmission due. Every path below would then decline (the
+  // retransmission path clearing rtx_first_ on its way when all is acknowledged), so decline
+  // at once. That is the call ending every flush, and most calls after an event.
+  const bool all_sent = snd_nxt_ == snd_max_ && snd_nxt_ == send_buffer_end() && !fin_queued_;
+  const bool all_acked = snd_una_ == snd_max_;
+  if (all_sent && !rst_pending_ && !ack_now_ && !window_probe_ && !keepalive_probe_ &&
+      !(snd_nxt_ == iss_ && snd_una_ == iss_) &&
+      (all_acked || (!rtx_first_ && !(in_recovery_ && sack_ok_)))) {
+    if (all_acked && sends_data(state_)) rtx_first_ = false;
+    return false;
+  }
   if (rst_pending_) {
     rst_pending_ = false;
     fill_header(out, rst_seq_, rst_with_ack_ ? TcpFlags::rst | TcpFlags::ack : TcpFlags::rst, now);
@@ -306,7 +318,7 @@ bool Connection::next_data_or_fin(Instant now, OutSegment& out, bool force) {
     // left, or at least half the largest window the peer has offered.
     const bool nothing_in_flight = snd_una_ == snd_max_;
     const bool nagle_ok = config_->nodelay || nothing_in_flight;  // [RFC9293 MUST-17]
-    const bool full = n >= max_payload(out);
+    const bool full = n >= out.segment_size;  // fill_data's max_payload(out), as n > 0
     const bool all = n == avail;
     const bool half_window = n >= max_snd_wnd_ / 2;  // [RFC9293 MUST-38]
     hold = !(full || ((all || half_window) && nagle_ok));

@@ -94,7 +94,8 @@ struct Layout {
   std::size_t length = 0;
 };
 
-Layout plan(const TcpOptions& o, bool syn) {
+// Inlined: options_length runs several times per segment sent and wants only the length.
+[[gnu::always_inline]] inline Layout plan(const TcpOptions& o, bool syn) {
   Layout l;
   if (syn) {
     // [RFC9293 MUST-65] MSS only on a SYN; RFC 7323 §2.2 and RFC 2018 §2 likewise for
