@@ -68,7 +68,9 @@ struct ConnSlot {
   SocketId listener = -1;  // the listener that made it, until accepted
   bool in_accept_queue = false;
   bool dirty = false;  // has output to flush
-  std::array<TimerId, tcp::kTimerCount> timers{};
+  // One wheel timer for all of the connection's deadlines, armed at the earliest of them
+  // (sync_timers): a wheel node is 32 bytes, and most connections arm one kind at a time.
+  TimerId timer{};
 };
 
 struct PortUse {
@@ -115,6 +117,9 @@ struct Stack::Impl final : link::FrameSink {
   std::uint64_t port_draws = 0;  // counter for the keyed random increments
   std::vector<ConnId> dirty;
   TimerWheel wheel;
+  // The connection whose timers on_timer is firing: sync_timers leaves its wheel timer
+  // alone until every kind due at that tick has fired.
+  ConnId timers_firing = kNoConn;
   // Orphaned connections in TIME_WAIT, compacted (after_event moves them here).
   TimeWaitTable time_wait{secret, config.address};
   std::uint16_t ip_id = 0;

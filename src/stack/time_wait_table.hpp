@@ -1,5 +1,5 @@
 // The compact TIME_WAIT table: orphaned connections waiting out 2·MSL, each in 40 bytes
-// instead of a whole tcp::Connection (its slab slot, demux entry and five timers).
+// instead of a whole tcp::Connection (its slab slot, demux entry and wheel timer).
 //
 // Layout. Entries with the same settings (MSL and the RFC 5961 §7 challenge-ACK budget, a
 // "profile"; at most kMaxProfiles per stack) live in one power-of-two circular buffer, in
