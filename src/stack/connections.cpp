@@ -2,6 +2,7 @@
 // output flushed, timers re-armed in the wheel, listeners' queues updated, and finished
 // connections reclaimed.
 #include "stack/stack_impl.hpp"
+#include "stack/tuple_hash.hpp"
 
 namespace synack {
 
@@ -16,9 +17,9 @@ ConnId Stack::Impl::add_connection(tcp::Connection&& c, SocketId socket, SocketI
     conns.back().timer = wheel.create(id);  // the tag names the connection
   }
   ConnSlot& slot = conns[id];
-  demux[c.tuple()] = id;
   ++tcp_ports[c.tuple().local.port].connections;
   slot.conn.emplace(std::move(c));
+  demux_set(slot.conn->tuple(), id);  // the index keys each member by its connection's tuple
   slot.socket = socket;
   slot.listener = listener;
   slot.in_accept_queue = false;
@@ -92,7 +93,7 @@ void Stack::Impl::after_event(ConnId id) {
 
   check_invariants(id);
   if (c.finished()) {
-    demux.erase(c.tuple());  // the 4-tuple is free for a new connection at once
+    demux_erase(c.tuple());  // the 4-tuple is free for a new connection at once
     if (slot.socket < 0 && slot.listener < 0) release_connection(id);
   } else if (c.state() == tcp::State::TimeWait && slot.socket < 0 && slot.listener < 0) {
     compact_time_wait(id);
@@ -113,7 +114,7 @@ void Stack::Impl::release_connection(ConnId id) {
   ConnSlot& slot = conns[id];
   wheel.cancel(slot.timer);
   const FourTuple tuple = slot.conn->tuple();
-  if (auto it = demux.find(tuple); it != demux.end() && it->second == id) demux.erase(it);
+  if (demux_find(tuple) == id) demux_erase(tuple);
   auto port = tcp_ports.find(tuple.local.port);
   if (port != tcp_ports.end()) {
     --port->second.connections;
@@ -131,8 +132,34 @@ void Stack::Impl::release_connection(ConnId id) {
   if (free_conns.size() == conns.size() && dirty.empty()) {
     for (const ConnSlot& s : conns) wheel.destroy(s.timer);
     std::vector<ConnSlot>().swap(conns);
+    demux.release();  // empty too: every connection left it before its slot was freed
     std::vector<ConnId>().swap(free_conns);
   }
+}
+
+ConnId Stack::Impl::demux_find(const FourTuple& tuple) const {
+  const std::size_t i = demux.find(tuple_hash(secret, tuple),
+                                   [&](ConnId id) { return conns[id].conn->tuple() == tuple; });
+  return i == FlatIndex::npos ? kNoConn : demux.at(i);
+}
+
+void Stack::Impl::demux_set(const FourTuple& tuple, ConnId id) {
+  const std::size_t hash = tuple_hash(secret, tuple);
+  const std::size_t i =
+      demux.find(hash, [&](ConnId other) { return conns[other].conn->tuple() == tuple; });
+  if (i != FlatIndex::npos) {
+    demux.replace(i, id);
+    return;
+  }
+  demux.insert_growing(
+      id, hash, [this](ConnId other) { return tuple_hash(secret, conns[other].conn->tuple()); });
+}
+
+void Stack::Impl::demux_erase(const FourTuple& tuple) {
+  const std::size_t i = demux.find(tuple_hash(secret, tuple),
+                                   [&](ConnId id) { return conns[id].conn->tuple() == tuple; });
+  if (i == FlatIndex::npos) return;
+  demux.erase(i, [this](ConnId id) { return tuple_hash(secret, conns[id].conn->tuple()); });
 }
 
 void Stack::Impl::on_timer(TimerId /*timer*/, std::uint64_t tag) {

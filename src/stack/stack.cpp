@@ -336,7 +336,7 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
         sl->autobound = true;
         ++s.tcp_ports[*port].autobound;
       }
-    } else if (s.demux.contains(tuple)) {
+    } else if (s.demux_find(tuple) != kNoConn) {
       ec = err(std::errc::address_in_use);
     }
     if (!ec) {

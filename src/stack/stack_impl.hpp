@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/flat_index.hpp"
 #include "base/siphash.hpp"
 #include "ip/reassembly.hpp"
 #include "link/link.hpp"
@@ -107,7 +108,8 @@ struct Stack::Impl final : link::FrameSink {
   std::vector<SocketId> free_sockets;
   std::vector<ConnSlot> conns;
   std::vector<ConnId> free_conns;
-  std::unordered_map<FourTuple, ConnId> demux;
+  // Connections by 4-tuple: ConnIds in a flat index, each keyed by its connection's tuple.
+  FlatIndex demux;
   std::unordered_map<std::uint16_t, SocketId> listeners;  // by local port
   std::unordered_map<std::uint16_t, PortUse> tcp_ports;
   std::unordered_map<std::uint16_t, SocketId> udp_ports;
@@ -160,6 +162,11 @@ struct Stack::Impl final : link::FrameSink {
   void release_connection(ConnId id);
   void mark_dirty(ConnId id);
   void on_timer(TimerId timer, std::uint64_t tag);
+  // The demux: the connection holding `tuple`, or kNoConn; set (replacing any other);
+  // erase whichever connection holds it.
+  ConnId demux_find(const FourTuple& tuple) const;
+  void demux_set(const FourTuple& tuple, ConnId id);
+  void demux_erase(const FourTuple& tuple);
   // An orphan in TIME_WAIT moves to the compact table and its connection goes; false when
   // it stays (the table cannot answer for it exactly).
   bool compact_time_wait(ConnId id);
