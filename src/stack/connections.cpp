@@ -2,14 +2,9 @@
 // output flushed, timers re-armed in the wheel, listeners' queues updated, and finished
 // connections reclaimed.
 #include "stack/stack_impl.hpp"
+#include "stack/tuple_hash.hpp"
 
 namespace synack {
-
-namespace {
-std::uint64_t timer_tag(ConnId id, std::size_t kind) {
-  return (std::uint64_t{id} << 8) | kind;
-}
-}  // namespace
 
 ConnId Stack::Impl::add_connection(tcp::Connection&& c, SocketId socket, SocketId listener) {
   ConnId id;
@@ -19,14 +14,12 @@ ConnId Stack::Impl::add_connection(tcp::Connection&& c, SocketId socket, SocketI
   } else {
     id = static_cast<ConnId>(conns.size());
     conns.emplace_back();
-    for (std::size_t k = 0; k < tcp::kTimerCount; ++k) {
-      conns.back().timers[k] = wheel.create(timer_tag(id, k));
-    }
+    conns.back().timer = wheel.create(id);  // the tag names the connection
   }
   ConnSlot& slot = conns[id];
-  demux[c.tuple()] = id;
   ++tcp_ports[c.tuple().local.port].connections;
   slot.conn.emplace(std::move(c));
+  demux_set(slot.conn->tuple(), id);  // the index keys each member by its connection's tuple
   slot.socket = socket;
   slot.listener = listener;
   slot.in_accept_queue = false;
@@ -56,17 +49,22 @@ void Stack::Impl::flush(ConnId id) {
 }
 
 void Stack::Impl::sync_timers(ConnId id) {
+  if (id == timers_firing) return;  // on_timer re-arms it when done
   ConnSlot& slot = conns[id];
-  tcp::Connection& c = *slot.conn;
+  const tcp::Connection& c = *slot.conn;
+  std::optional<Instant> earliest;
   for (std::size_t k = 0; k < tcp::kTimerCount; ++k) {
     const auto when = c.deadline(static_cast<tcp::Timer>(k));
-    if (when) {
-      if (!wheel.armed(slot.timers[k]) || wheel.deadline(slot.timers[k]) != *when) {
-        wheel.arm(slot.timers[k], *when);
-      }
-    } else if (wheel.armed(slot.timers[k])) {
-      wheel.cancel(slot.timers[k]);
+    if (when && (!earliest || *when < *earliest)) earliest = when;
+  }
+  if (earliest) {
+    // Left alone while the earliest stays put: a re-arm would count as a new arm for the
+    // order of ties with other connections' timers.
+    if (!wheel.armed(slot.timer) || wheel.deadline(slot.timer) != *earliest) {
+      wheel.arm(slot.timer, *earliest);
     }
+  } else if (wheel.armed(slot.timer)) {
+    wheel.cancel(slot.timer);
   }
 }
 
@@ -95,7 +93,7 @@ void Stack::Impl::after_event(ConnId id) {
 
   check_invariants(id);
   if (c.finished()) {
-    demux.erase(c.tuple());  // the 4-tuple is free for a new connection at once
+    demux_erase(c.tuple());  // the 4-tuple is free for a new connection at once
     if (slot.socket < 0 && slot.listener < 0) release_connection(id);
   } else if (c.state() == tcp::State::TimeWait && slot.socket < 0 && slot.listener < 0) {
     compact_time_wait(id);
@@ -114,9 +112,9 @@ bool Stack::Impl::compact_time_wait(ConnId id) {
 
 void Stack::Impl::release_connection(ConnId id) {
   ConnSlot& slot = conns[id];
-  for (TimerId t : slot.timers) wheel.cancel(t);
+  wheel.cancel(slot.timer);
   const FourTuple tuple = slot.conn->tuple();
-  if (auto it = demux.find(tuple); it != demux.end() && it->second == id) demux.erase(it);
+  if (demux_find(tuple) == id) demux_erase(tuple);
   auto port = tcp_ports.find(tuple.local.port);
   if (port != tcp_ports.end()) {
     --port->second.connections;
@@ -132,23 +130,61 @@ void Stack::Impl::release_connection(ConnId id) {
   // back rather than keep a high-water mark of whole connections. Nothing names a ConnId
   // then, unless one is still on the dirty list.
   if (free_conns.size() == conns.size() && dirty.empty()) {
-    for (const ConnSlot& s : conns) {
-      for (TimerId t : s.timers) wheel.destroy(t);
-    }
+    for (const ConnSlot& s : conns) wheel.destroy(s.timer);
     std::vector<ConnSlot>().swap(conns);
+    demux.release();  // empty too: every connection left it before its slot was freed
     std::vector<ConnId>().swap(free_conns);
   }
 }
 
+ConnId Stack::Impl::demux_find(const FourTuple& tuple) const {
+  const std::size_t i = demux.find(tuple_hash(secret, tuple),
+                                   [&](ConnId id) { return conns[id].conn->tuple() == tuple; });
+  return i == FlatIndex::npos ? kNoConn : demux.at(i);
+}
+
+void Stack::Impl::demux_set(const FourTuple& tuple, ConnId id) {
+  const std::size_t hash = tuple_hash(secret, tuple);
+  const std::size_t i =
+      demux.find(hash, [&](ConnId other) { return conns[other].conn->tuple() == tuple; });
+  if (i != FlatIndex::npos) {
+    demux.replace(i, id);
+    return;
+  }
+  demux.insert_growing(
+      id, hash, [this](ConnId other) { return tuple_hash(secret, conns[other].conn->tuple()); });
+}
+
+void Stack::Impl::demux_erase(const FourTuple& tuple) {
+  const std::size_t i = demux.find(tuple_hash(secret, tuple),
+                                   [&](ConnId id) { return conns[id].conn->tuple() == tuple; });
+  if (i == FlatIndex::npos) return;
+  demux.erase(i, [this](ConnId id) { return tuple_hash(secret, conns[id].conn->tuple()); });
+}
+
 void Stack::Impl::on_timer(TimerId /*timer*/, std::uint64_t tag) {
-  const auto id = static_cast<ConnId>(tag >> 8);
-  const auto kind = static_cast<tcp::Timer>(tag & 0xff);
-  if (id >= conns.size()) return;
-  ConnSlot& slot = conns[id];
-  if (!slot.conn) return;
-  // The wheel has disarmed the timer; the connection's table must agree before it acts.
-  slot.conn->on_timer(kind, now);
-  after_event(id);
+  const auto id = static_cast<ConnId>(tag);
+  const auto live = [&] { return id < conns.size() && conns[id].conn.has_value(); };
+  if (!live()) return;
+  // The wheel timer stands for the earliest of the connection's deadlines. Every kind due
+  // by this tick (the wheel's time while it fires; a deadline is due at its microsecond
+  // rounded up) fires now, in tcp::Timer order, each followed by its effects as if it had
+  // its own wheel timer; kinds due later in this advance fire when the timer, re-armed at
+  // the next deadline, comes round again in deadline order.
+  const Instant tick = wheel.now();
+  timers_firing = id;
+  for (std::size_t k = 0; k < tcp::kTimerCount && live(); ++k) {
+    const auto kind = static_cast<tcp::Timer>(k);
+    const auto when = conns[id].conn->deadline(kind);
+    if (!when || *when > tick) continue;
+    conns[id].conn->on_timer(kind, now);
+    after_event(id);
+  }
+  timers_firing = kNoConn;
+  // Re-arms the wheel timer (and, when nothing was due after all, the effects a stale
+  // timer always had: output flushed); a second pass through after_event changes nothing
+  // else.
+  if (live()) after_event(id);
 }
 
 }  // namespace synack

@@ -28,24 +28,24 @@ void Stack::Impl::check_invariants([[maybe_unused]] ConnId id) const {
   if (!slot.conn) return;
   const tcp::Connection& c = *slot.conn;
   c.check_invariants();
-  // The wheel holds a timer for exactly the deadlines the connection asks for
-  // (sync_timers; the wheel rounds the instant up to its tick). Between an application's
-  // call and the next poll() the connection may have changed them while the wheel has not
-  // caught up: only a connection not waiting for output is checked.
-  if (slot.dirty) return;
+  // The connection's wheel timer is armed exactly while it has a deadline (sync_timers).
+  // Between an application's call and the next poll() the connection may have changed them
+  // while the wheel has not caught up: only a connection not waiting for output is checked,
+  // and not while on_timer fires its kinds (it re-arms when every due kind has fired).
+  if (slot.dirty || id == timers_firing) return;
+  bool wanted = false;
   for (std::size_t k = 0; k < tcp::kTimerCount; ++k) {
-    const bool wanted = c.deadline(static_cast<tcp::Timer>(k)).has_value();
-    const bool armed = wheel.armed(slot.timers[k]);
-    if (armed != wanted) {
-      std::fprintf(stderr,
-                   "synack: stack invariant violated: the timer wheel's %s timer is %s, but the "
-                   "connection %s it; state %s, %s <-> %s\n",
-                   std::string(tcp::to_string(static_cast<tcp::Timer>(k))).c_str(),
-                   armed ? "armed" : "not armed", wanted ? "wants" : "does not want",
-                   std::string(tcp::to_string(c.state())).c_str(),
-                   c.tuple().local.to_string().c_str(), c.tuple().remote.to_string().c_str());
-      std::abort();
-    }
+    wanted = wanted || c.deadline(static_cast<tcp::Timer>(k)).has_value();
+  }
+  const bool armed = wheel.armed(slot.timer);
+  if (armed != wanted) {
+    std::fprintf(stderr,
+                 "synack: stack invariant violated: the connection's wheel timer is %s, but the "
+                 "connection %s one; state %s, %s <-> %s\n",
+                 armed ? "armed" : "not armed", wanted ? "wants" : "does not want",
+                 std::string(tcp::to_string(c.state())).c_str(),
+                 c.tuple().local.to_string().c_str(), c.tuple().remote.to_string().c_str());
+    std::abort();
   }
 #endif
 }

@@ -81,7 +81,7 @@ std::optional<std::uint16_t> Stack::Impl::ephemeral_tcp_port(const Endpoint& rem
     // connect() bound (as Linux shares them): usable if this exact 4-tuple is not in use.
     const FourTuple tuple{{config.address, port}, remote};
     return (it == tcp_ports.end() || it->second.sockets == 0) && remote.port != 0 &&
-           !demux.contains(tuple) && !time_wait.contains(tuple);
+           demux_find(tuple) == kNoConn && !time_wait.contains(tuple);
   });
 }
 

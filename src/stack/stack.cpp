@@ -105,7 +105,15 @@ tcp::Config& Stack::tcp_defaults() {
   return impl_->tcp_defaults;
 }
 std::size_t Stack::timers_armed() const {
-  return impl_->wheel.armed_count();
+  // Each kind a connection has armed, though the wheel holds one timer per connection.
+  std::size_t n = 0;
+  for (const ConnSlot& slot : impl_->conns) {
+    if (!slot.conn) continue;
+    for (std::size_t k = 0; k < tcp::kTimerCount; ++k) {
+      if (slot.conn->deadline(static_cast<tcp::Timer>(k))) ++n;
+    }
+  }
+  return n;
 }
 std::size_t Stack::buffer_memory() const {
   return impl_->memory.used;
@@ -328,7 +336,7 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
         sl->autobound = true;
         ++s.tcp_ports[*port].autobound;
       }
-    } else if (s.demux.contains(tuple)) {
+    } else if (s.demux_find(tuple) != kNoConn) {
       ec = err(std::errc::address_in_use);
     }
     if (!ec) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/flat_index.hpp"
 #include "base/siphash.hpp"
 #include "ip/reassembly.hpp"
 #include "link/link.hpp"
@@ -68,7 +69,9 @@ struct ConnSlot {
   SocketId listener = -1;  // the listener that made it, until accepted
   bool in_accept_queue = false;
   bool dirty = false;  // has output to flush
-  std::array<TimerId, tcp::kTimerCount> timers{};
+  // One wheel timer for all of the connection's deadlines, armed at the earliest of them
+  // (sync_timers): a wheel node is 32 bytes, and most connections arm one kind at a time.
+  TimerId timer{};
 };
 
 struct PortUse {
@@ -105,7 +108,8 @@ struct Stack::Impl final : link::FrameSink {
   std::vector<SocketId> free_sockets;
   std::vector<ConnSlot> conns;
   std::vector<ConnId> free_conns;
-  std::unordered_map<FourTuple, ConnId> demux;
+  // Connections by 4-tuple: ConnIds in a flat index, each keyed by its connection's tuple.
+  FlatIndex demux;
   std::unordered_map<std::uint16_t, SocketId> listeners;  // by local port
   std::unordered_map<std::uint16_t, PortUse> tcp_ports;
   std::unordered_map<std::uint16_t, SocketId> udp_ports;
@@ -115,6 +119,9 @@ struct Stack::Impl final : link::FrameSink {
   std::uint64_t port_draws = 0;  // counter for the keyed random increments
   std::vector<ConnId> dirty;
   TimerWheel wheel;
+  // The connection whose timers on_timer is firing: sync_timers leaves its wheel timer
+  // alone until every kind due at that tick has fired.
+  ConnId timers_firing = kNoConn;
   // Orphaned connections in TIME_WAIT, compacted (after_event moves them here).
   TimeWaitTable time_wait{secret, config.address};
   std::uint16_t ip_id = 0;
@@ -155,6 +162,11 @@ struct Stack::Impl final : link::FrameSink {
   void release_connection(ConnId id);
   void mark_dirty(ConnId id);
   void on_timer(TimerId timer, std::uint64_t tag);
+  // The demux: the connection holding `tuple`, or kNoConn; set (replacing any other);
+  // erase whichever connection holds it.
+  ConnId demux_find(const FourTuple& tuple) const;
+  void demux_set(const FourTuple& tuple, ConnId id);
+  void demux_erase(const FourTuple& tuple);
   // An orphan in TIME_WAIT moves to the compact table and its connection goes; false when
   // it stays (the table cannot answer for it exactly).
   bool compact_time_wait(ConnId id);

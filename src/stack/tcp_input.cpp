@@ -79,8 +79,7 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
   if (seg.options.malformed_known) ++counters.tcp.bad_options;
   const FourTuple tuple{{config.address, parsed->dst_port()}, {ip.src(), parsed->src_port()}};
 
-  if (auto it = demux.find(tuple); it != demux.end()) {
-    const ConnId id = it->second;
+  if (const ConnId id = demux_find(tuple); id != kNoConn) {
     ConnSlot& slot = conns[id];
     tcp::Connection& c = *slot.conn;
     if (c.state() == tcp::State::TimeWait && seg.has(TcpFlags::syn) && !seg.has(TcpFlags::ack) &&

@@ -1,6 +1,8 @@
 // The compact TIME_WAIT table: rings per profile, the 4-tuple index, the port counts.
 #include "stack/time_wait_table.hpp"
 
+#include "stack/tuple_hash.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cstdio>
@@ -54,66 +56,36 @@ FourTuple TimeWaitTable::tuple(Handle h) const {
 }
 
 std::size_t TimeWaitTable::hash(const FourTuple& t) const {
-  std::array<std::uint8_t, 8> b{};
-  t.remote.address.store(b.data());
-  b[4] = static_cast<std::uint8_t>(t.local.port >> 8);
-  b[5] = static_cast<std::uint8_t>(t.local.port);
-  b[6] = static_cast<std::uint8_t>(t.remote.port >> 8);
-  b[7] = static_cast<std::uint8_t>(t.remote.port);
-  return static_cast<std::size_t>(siphash24(key_, b));
+  return tuple_hash(key_, t);
 }
 
 std::optional<TimeWaitTable::Handle> TimeWaitTable::find(const FourTuple& t) const {
   if (live_ == 0 || t.local.address != local_) return std::nullopt;
-  const std::size_t mask = index_.size() - 1;
-  // Bounded: the load is at most one half, so an empty slot always ends the probe.
-  for (std::size_t i = hash(t) & mask, n = 0; n < index_.size(); i = (i + 1) & mask, ++n) {
-    const Handle h = index_[i];
-    if (h == kEmpty) return std::nullopt;
+  const std::size_t i = index_.find(hash(t), [&](Handle h) {
     const Entry& e = slot(h);
-    if (e.local_port == t.local.port && e.remote_port == t.remote.port &&
-        e.remote_address == t.remote.address.to_u32()) {
-      return h;
-    }
-  }
-  return std::nullopt;
+    return e.local_port == t.local.port && e.remote_port == t.remote.port &&
+           e.remote_address == t.remote.address.to_u32();
+  });
+  if (i == FlatIndex::npos) return std::nullopt;
+  return index_.at(i);
 }
 
 std::size_t TimeWaitTable::index_slot_of(Handle h) const {
-  const std::size_t mask = index_.size() - 1;
-  for (std::size_t i = hash(tuple(h)) & mask, n = 0; n < index_.size(); i = (i + 1) & mask, ++n) {
-    if (index_[i] == h) return i;
-  }
-  broken("an entry missing from the index");
+  const std::size_t i = index_.find(hash(tuple(h)), [h](Handle x) { return x == h; });
+  if (i == FlatIndex::npos) broken("an entry missing from the index");
+  return i;
 }
 
 void TimeWaitTable::index_insert(Handle h) {
-  const std::size_t mask = index_.size() - 1;
-  std::size_t i = hash(tuple(h)) & mask;
-  while (index_[i] != kEmpty) i = (i + 1) & mask;  // the load <= 1/2 leaves a free slot
-  index_[i] = h;
+  index_.insert(h, hash(tuple(h)));
 }
 
 void TimeWaitTable::index_erase(std::size_t i) {
-  // Backward-shift deletion (Knuth 6.4 Algorithm R): later members of the cluster that
-  // could sit in the hole move into it, so a probe never stops short of them.
-  const std::size_t mask = index_.size() - 1;
-  std::size_t hole = i;
-  for (std::size_t j = (i + 1) & mask; index_[j] != kEmpty; j = (j + 1) & mask) {
-    const std::size_t home = hash(tuple(index_[j])) & mask;
-    // Stays if its home lies cyclically in (hole, j].
-    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-    if (stays) continue;
-    index_[hole] = index_[j];
-    hole = j;
-  }
-  index_[hole] = kEmpty;
+  index_.erase(i, [this](Handle h) { return hash(tuple(h)); });
 }
 
 void TimeWaitTable::rebuild_index() {
-  std::size_t size = 16;
-  while (size < 2 * (live_ + 1)) size *= 2;
-  index_.assign(size, kEmpty);
+  index_.reset(live_ + 1);
   for (std::size_t r = 0; r < rings_.size(); ++r) {
     const Ring& ring = rings_[r];
     for (std::uint32_t i = 0; i < ring.used; ++i) {
@@ -229,7 +201,7 @@ bool TimeWaitTable::insert(const FourTuple& t, const tcp::TimeWaitState& s) {
     challenges_[t] = Challenge{s.challenge_window_start, s.challenge_acks_in_window};
   }
   if (!set_expiry(r, e, expiry_us)) return false;
-  if (2 * (live_ + 1) > index_.size()) {
+  if (index_.full()) {
     ++live_;  // sizes the index for the new entry too
     rebuild_index();
     --live_;
@@ -318,7 +290,7 @@ void TimeWaitTable::erase(Handle h) {
   count_port(t.local.port, -1);
   if (live_ == 0) {
     rings_.clear();
-    std::vector<Handle>().swap(index_);
+    index_.release();
   }
 }
 
@@ -340,8 +312,7 @@ std::optional<Instant> TimeWaitTable::next_deadline() const {
 }
 
 std::size_t TimeWaitTable::memory_bytes() const {
-  std::size_t bytes =
-      index_.capacity() * sizeof(Handle) + ports_.capacity() * sizeof(std::uint32_t);
+  std::size_t bytes = index_.memory_bytes() + ports_.capacity() * sizeof(std::uint32_t);
   for (const Ring& r : rings_) bytes += r.slots.capacity() * sizeof(Entry);
   return bytes + challenges_.size() * (sizeof(FourTuple) + sizeof(Challenge));
 }
@@ -369,7 +340,7 @@ void TimeWaitTable::check_invariants() const {
     }
     if (dead != ring.dead) broken("a ring's dead count");
   }
-  for (Handle h : index_) indexed += h != kEmpty;
+  for (Handle h : index_.slots()) indexed += h != FlatIndex::kEmpty;
   if (live != live_ || indexed != live_) broken("the live count");
 }
 

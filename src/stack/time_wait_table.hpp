@@ -1,5 +1,5 @@
 // The compact TIME_WAIT table: orphaned connections waiting out 2·MSL, each in 40 bytes
-// instead of a whole tcp::Connection (its slab slot, demux entry and five timers).
+// instead of a whole tcp::Connection (its slab slot, demux entry and wheel timer).
 //
 // Layout. Entries with the same settings (MSL and the RFC 5961 §7 challenge-ACK budget, a
 // "profile"; at most kMaxProfiles per stack) live in one power-of-two circular buffer, in
@@ -13,11 +13,11 @@
 // connection entered TIME_WAIT) is refused: the connection then keeps its own timer.
 //
 // Lookup is by 4-tuple through an open-addressing index of uint32 handles (ring and slot),
-// linear probing at load <= 0.5, keyed SipHash so no peer can aim its tuples at one chain,
-// deletion by backward shift (no tombstones). The stack has one local address, so an entry
-// keeps the local port, the remote address and port. The local ports in use are counted per
-// port in a 256 KiB array made with the first entry and freed with the last, so bind() and
-// the ephemeral port search see them without a map node per port.
+// keyed (stack/tuple_hash.hpp) so no peer can aim its tuples at one chain (base/flat_index.hpp,
+// shared with the stack's demux). The stack has one local address, so an entry keeps the local
+// port, the remote address and port. The local ports in use are counted per port in a 256 KiB array
+// made with the first entry and freed with the last, so bind() and the ephemeral port search see
+// them without a map node per port.
 //
 // A challenge ACK's budget (RFC 5961 §7) is kept beside the table, by 4-tuple, only for
 // entries that have spent some of it: most never do.
@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/flat_index.hpp"
 #include "base/siphash.hpp"
 #include "synack/endpoint.hpp"
 #include "synack/time.hpp"
@@ -168,7 +169,7 @@ class TimeWaitTable {
   SipKey key_;
   Ipv4Address local_;
   std::vector<Ring> rings_;
-  std::vector<Handle> index_;  // power-of-two size, kEmpty where free
+  FlatIndex index_;
   std::size_t live_ = 0;
   std::vector<std::uint32_t> ports_;  // per local port: entries using it; empty when none
   std::unordered_map<FourTuple, Challenge> challenges_;
