@@ -93,7 +93,9 @@ void Stack::Impl::after_event(ConnId id) {
 
   check_invariants(id);
   if (c.finished()) {
-    demux_erase(c.tuple());  // the 4-tuple is free for a new connection at once
+    // The 4-tuple is free for a new connection at once; once one has it (a TIME_WAIT
+    // reopened while this socket stayed open), its entry is no longer ours to erase.
+    if (demux_find(c.tuple()) == id) demux_erase(c.tuple());
     if (slot.socket < 0 && slot.listener < 0) release_connection(id);
   } else if (c.state() == tcp::State::TimeWait && slot.socket < 0 && slot.listener < 0) {
     compact_time_wait(id);

@@ -241,6 +241,26 @@ TEST(TimeWait, NewSynAboveRcvNxtReopensTheConnectionWithAnIssPastTheOld) {
   EXPECT_EQ(p.stack().tcp_state(s), State::Established);
 }
 
+TEST(TimeWait, ClosingTheOldSocketAfterAReopenLeavesTheNewConnectionItsSegments) {
+  RawPeer p;
+  // TIME_WAIT with the application's socket still open (shutdown, not close).
+  const Opened old = p.accept_in_state(State::TimeWait);
+  p.inject({.flags = SYN, .seq = 50000});
+  const Seen synack = p.expect({.flags = SYN | ACK, .ack = 50001, .window = 65535, .len = 0});
+  EXPECT_EQ(p.counters().tcp.time_wait_reused, 1u);
+  p.inject({.flags = ACK, .seq = 50001, .ack = synack.header.seq + 1});
+  p.expect_nothing();
+  // The old incarnation's socket closes now: the 4-tuple is the new connection's.
+  ASSERT_FALSE(p.close(old.socket));
+  p.inject({.flags = ACK | PSH, .seq = 50001, .ack = synack.header.seq + 1, .payload = "hi"});
+  p.expect_nothing();  // taken by the new connection (its ACK delayed), not a RST
+  SocketId s = -1;
+  ASSERT_FALSE(p.stack().accept(old.listener, s));
+  std::string got;
+  ASSERT_FALSE(p.read(s, got));
+  EXPECT_EQ(got, "hi");
+}
+
 TEST(TimeWait, SynAtOrBelowRcvNxtGetsTheTimeWaitAck) {
   RawPeer p;
   const Opened old = server_time_wait(p);
