@@ -15,7 +15,8 @@ std::optional<TimeWaitState> Connection::time_wait_state(Instant now) const {
   // a right edge not yet on a unit of the scale (the next ACK would round it), an ACK not
   // yet sent for RCV.NXT (TS.Recent follows Last.ACK.sent), or SND.WL2 above SND.UNA.
   for (std::size_t t = 0; t < kTimerCount; ++t) {
-    if (t != static_cast<std::size_t>(Timer::TimeWait) && timers_[t] != kUnarmed) return std::nullopt;
+    if (t != static_cast<std::size_t>(Timer::TimeWait) && timers_[t] != kUnarmed)
+      return std::nullopt;
   }
   if (rst_pending_ || ack_now_ || keepalive_probe_ || window_probe_ || dsack_ ||
       !reassembly_.empty() || undo_retrans_ > 0 || snd_una_ != snd_nxt_ || snd_nxt_ != snd_max_ ||
