@@ -47,7 +47,6 @@ Run tcp_bulk(const BulkPlan& plan) {
     listener = std::move(*l);
   }
   const std::uint16_t port = local_port(listener.get());
-  const Pattern pattern(kChunk);
 
   Clock::time_point start{}, end{};
   std::optional<std::string> sender_error, receiver_error;
@@ -60,30 +59,7 @@ Run tcp_bulk(const BulkPlan& plan) {
       receiver_error = conn.error();
       return;
     }
-    std::vector<std::uint8_t> buffer(kChunk);
-    std::uint64_t got = 0;
-    while (got < plan.bytes) {
-      if (Clock::now() > deadline) {
-        receiver_error = "timed out after " + std::to_string(got) + " bytes";
-        return;
-      }
-      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, plan.bytes - got));
-      const ssize_t n = ::recv(conn->get(), buffer.data(), want, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        receiver_error = n == 0 ? "the sender closed after " + std::to_string(got) + " bytes"
-                                : std::string("recv: ") + std::strerror(errno);
-        return;
-      }
-      if (!pattern.matches(got, buffer.data(), static_cast<std::size_t>(n))) {
-        receiver_error = "wrong bytes at stream offset " + std::to_string(got);
-        return;
-      }
-      got += static_cast<std::uint64_t>(n);
-    }
-    end = Clock::now();
-    const ssize_t extra = ::recv(conn->get(), buffer.data(), 1, 0);
-    if (extra != 0) receiver_error = "expected the sender's FIN after all the bytes";
+    receiver_error = receive_pattern(conn->get(), plan.bytes, deadline, end);
   });
 
   std::thread sender([&] {
@@ -94,27 +70,7 @@ Run tcp_bulk(const BulkPlan& plan) {
       sender_error = conn.error();
       return;
     }
-    start = Clock::now();
-    std::uint64_t sent = 0;
-    while (sent < plan.bytes) {
-      if (Clock::now() > deadline) {
-        sender_error = "timed out after " + std::to_string(sent) + " bytes";
-        return;
-      }
-      const auto want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, plan.bytes - sent));
-      const ssize_t n = ::send(conn->get(), pattern.at(sent), want, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        sender_error = std::string("send: ") + std::strerror(errno);
-        return;
-      }
-      sent += static_cast<std::uint64_t>(n);
-    }
-    ::shutdown(conn->get(), SHUT_WR);
-    // Keep the socket open until the receiver has read everything and seen the FIN.
-    char byte;
-    [[maybe_unused]] const ssize_t eof = ::recv(conn->get(), &byte, 1, 0);
+    sender_error = send_pattern(conn->get(), plan.bytes, deadline, start);
   });
 
   sender.join();
@@ -124,6 +80,50 @@ Run tcp_bulk(const BulkPlan& plan) {
   const double seconds = std::chrono::duration<double>(end - start).count();
   if (seconds <= 0) return Run::fail("no time elapsed");
   return Run::of(static_cast<double>(plan.bytes) * 8 / seconds / 1e9);
+}
+
+std::optional<std::string> receive_pattern(int fd, std::uint64_t bytes, Deadline deadline,
+                                           Deadline& last_byte) {
+  const Pattern pattern(kChunk);
+  std::vector<std::uint8_t> buffer(kChunk);
+  std::uint64_t got = 0;
+  while (got < bytes) {
+    if (Clock::now() > deadline) return "timed out after " + std::to_string(got) + " bytes";
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - got));
+    const ssize_t n = ::recv(fd, buffer.data(), want, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return n == 0 ? "the sender closed after " + std::to_string(got) + " bytes"
+                    : std::string("recv: ") + std::strerror(errno);
+    }
+    if (!pattern.matches(got, buffer.data(), static_cast<std::size_t>(n))) {
+      return "wrong bytes at stream offset " + std::to_string(got);
+    }
+    got += static_cast<std::uint64_t>(n);
+  }
+  last_byte = Clock::now();
+  if (::recv(fd, buffer.data(), 1, 0) != 0) return "expected the sender's FIN after all the bytes";
+  return std::nullopt;
+}
+
+std::optional<std::string> send_pattern(int fd, std::uint64_t bytes, Deadline deadline,
+                                        Deadline& first_write) {
+  const Pattern pattern(kChunk);
+  first_write = Clock::now();
+  std::uint64_t sent = 0;
+  while (sent < bytes) {
+    if (Clock::now() > deadline) return "timed out after " + std::to_string(sent) + " bytes";
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - sent));
+    const ssize_t n = ::send(fd, pattern.at(sent), want, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::string("send: ") + std::strerror(errno);
+    sent += static_cast<std::uint64_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  // Open until the receiver has read everything and seen the FIN.
+  char byte;
+  [[maybe_unused]] const ssize_t eof = ::recv(fd, &byte, 1, 0);
+  return std::nullopt;
 }
 
 }  // namespace synack::bench

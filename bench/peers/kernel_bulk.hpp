@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "bench/peers/kernel_tcp.hpp"
 #include "bench/run.hpp"
 
 namespace synack::bench {
@@ -25,5 +26,15 @@ struct BulkPlan {
 };
 
 Run tcp_bulk(const BulkPlan& plan);
+
+// The two ends' loops, for peers that run them in threads (tcp_bulk) or in processes
+// (kernel_process_pair). The receiver reads `bytes` of the Pattern from `fd`, checking
+// every byte, notes when the last one came in `last_byte`, and expects the sender's FIN.
+// The sender notes `first_write`, writes `bytes` of the Pattern in 128 KiB writes, shuts
+// down writing, and waits for the receiver to close. Both fail at `deadline`.
+std::optional<std::string> receive_pattern(int fd, std::uint64_t bytes, Deadline deadline,
+                                           Deadline& last_byte);
+std::optional<std::string> send_pattern(int fd, std::uint64_t bytes, Deadline deadline,
+                                        Deadline& first_write);
 
 }  // namespace synack::bench

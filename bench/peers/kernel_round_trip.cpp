@@ -30,10 +30,9 @@ Run kernel_round_trip(std::uint64_t iterations) {
   const std::uint16_t port = local_port(listener->get());
   // A few round trips first, untimed, so the connection is past its first-packet costs.
   const std::uint64_t warm_up = std::min<std::uint64_t>(iterations / 10, 1000);
-  const std::uint64_t total = warm_up + iterations;
   const auto deadline = Clock::now() + kLimit;
 
-  Clock::time_point start{}, end{};
+  double us = 0;
   std::optional<std::string> client_error, server_error;
 
   std::thread server([&] {
@@ -43,16 +42,7 @@ Run kernel_round_trip(std::uint64_t iterations) {
       server_error = conn.error();
       return;
     }
-    for (std::uint64_t i = 0; i < total; ++i) {
-      std::uint8_t byte;
-      if ((server_error = recv_exact(conn->get(), &byte, 1))) return;
-      if (byte != static_cast<std::uint8_t>(i)) {
-        server_error = "request " + std::to_string(i) + " brought the wrong byte";
-        return;
-      }
-      const auto answer = static_cast<std::uint8_t>(byte + 1);
-      if ((server_error = send_all(conn->get(), &answer, 1))) return;
-    }
+    server_error = answer_round_trips(conn->get(), warm_up + iterations);
   });
 
   std::thread client([&] {
@@ -62,30 +52,48 @@ Run kernel_round_trip(std::uint64_t iterations) {
       client_error = conn.error();
       return;
     }
-    for (std::uint64_t i = 0; i < total; ++i) {
-      if (i == warm_up) start = Clock::now();
-      if ((i & 1023) == 0 && Clock::now() > deadline) {
-        client_error = "timed out after " + std::to_string(i) + " round trips";
-        return;
-      }
-      const auto request = static_cast<std::uint8_t>(i);
-      if ((client_error = send_all(conn->get(), &request, 1))) return;
-      std::uint8_t answer;
-      if ((client_error = recv_exact(conn->get(), &answer, 1))) return;
-      if (answer != static_cast<std::uint8_t>(request + 1)) {
-        client_error = "round trip " + std::to_string(i) + " got the wrong answer";
-        return;
-      }
-    }
-    end = Clock::now();
+    client_error = ask_round_trips(conn->get(), warm_up, iterations, deadline, us);
   });
 
   client.join();
   server.join();
   if (client_error) return Run::fail("client: " + *client_error);
   if (server_error) return Run::fail("server: " + *server_error);
-  const double seconds = std::chrono::duration<double>(end - start).count();
-  return Run::of(seconds * 1e6 / static_cast<double>(iterations));
+  return Run::of(us);
+}
+
+std::optional<std::string> answer_round_trips(int fd, std::uint64_t total) {
+  for (std::uint64_t i = 0; i < total; ++i) {
+    std::uint8_t byte;
+    if (auto e = recv_exact(fd, &byte, 1)) return e;
+    if (byte != static_cast<std::uint8_t>(i)) {
+      return "request " + std::to_string(i) + " brought the wrong byte";
+    }
+    const auto answer = static_cast<std::uint8_t>(byte + 1);
+    if (auto e = send_all(fd, &answer, 1)) return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ask_round_trips(int fd, std::uint64_t warm_up, std::uint64_t iterations,
+                                           Deadline deadline, double& us) {
+  Clock::time_point start = Clock::now();
+  for (std::uint64_t i = 0; i < warm_up + iterations; ++i) {
+    if (i == warm_up) start = Clock::now();
+    if ((i & 1023) == 0 && Clock::now() > deadline) {
+      return "timed out after " + std::to_string(i) + " round trips";
+    }
+    const auto request = static_cast<std::uint8_t>(i);
+    if (auto e = send_all(fd, &request, 1)) return e;
+    std::uint8_t answer;
+    if (auto e = recv_exact(fd, &answer, 1)) return e;
+    if (answer != static_cast<std::uint8_t>(request + 1)) {
+      return "round trip " + std::to_string(i) + " got the wrong answer";
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  us = seconds * 1e6 / static_cast<double>(iterations);
+  return std::nullopt;
 }
 
 }  // namespace synack::bench

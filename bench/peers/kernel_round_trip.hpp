@@ -5,12 +5,23 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
+#include "bench/peers/kernel_tcp.hpp"
 #include "bench/run.hpp"
 
 namespace synack::bench {
 
 // Microseconds per round trip (lower is better); `iterations` at most 10,000,000.
 Run kernel_round_trip(std::uint64_t iterations);
+
+// The two ends' loops, for peers that run them in threads (above) or in processes
+// (kernel_process_pair). The server answers `total` requests, each byte with the next
+// value. The client makes `warm_up` untimed round trips, then `iterations` timed ones, and
+// gives their mean in microseconds in `us`; it fails at `deadline`.
+std::optional<std::string> answer_round_trips(int fd, std::uint64_t total);
+std::optional<std::string> ask_round_trips(int fd, std::uint64_t warm_up, std::uint64_t iterations,
+                                           Deadline deadline, double& us);
 
 }  // namespace synack::bench

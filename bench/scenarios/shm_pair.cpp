@@ -81,6 +81,15 @@ class Side {
   Stack& stack() { return *stack_; }
   void step() { stack_->poll(clock_.now()); }
 
+  // A read that waits, stepping the stack, until it has an answer (timed_out at the limit).
+  std::error_code read(SocketId s, std::span<std::uint8_t> out, std::size_t& n) {
+    std::error_code ec;
+    if (!step_until([&] { return !would_block(ec = stack_->read(s, out, n)); })) {
+      return std::make_error_code(std::errc::timed_out);
+    }
+    return ec;
+  }
+
   // Steps until `done()` (true) or the limit passes (false).
   template <class Done>
   bool step_until(Done&& done) {
@@ -194,8 +203,7 @@ SideResult send_pattern(const std::string& name, std::uint64_t bytes, std::uint3
   if (stack.shutdown(*c, Shutdown::write)) return failed("shutdown failed");
   std::array<std::uint8_t, 1> byte{};
   std::size_t n = 1;
-  if (!(*side)->step_until([&] { return !would_block(ec = stack.read(*c, byte, n)); }) || ec ||
-      n != 0) {
+  if ((*side)->read(*c, byte, n) || n != 0) {
     return failed("expected the server's FIN");
   }
   stack.close(*c);
@@ -212,9 +220,7 @@ SideResult answer(const std::string& name, std::uint64_t total) {
   std::array<std::uint8_t, 1> byte{};
   for (std::uint64_t i = 0; i < total; ++i) {
     std::size_t n = 0;
-    std::error_code ec;
-    if (!(*side)->step_until([&] { return !would_block(ec = stack.read(*s, byte, n)); }) || ec ||
-        n != 1) {
+    if ((*side)->read(*s, byte, n) || n != 1) {
       return failed("request " + std::to_string(i) + " did not come");
     }
     if (byte[0] != static_cast<std::uint8_t>(i)) {
@@ -224,8 +230,7 @@ SideResult answer(const std::string& name, std::uint64_t total) {
     if (stack.write(*s, byte, n) || n != 1) return failed("write failed");
   }
   std::size_t n = 1;
-  std::error_code ec;
-  (*side)->step_until([&] { return !would_block(ec = stack.read(*s, byte, n)); });
+  (*side)->read(*s, byte, n);  // the client's FIN
   stack.close(*s);
   (*side)->step_until([&] { return stack.connection_count() == 0; });
   return 0.0;
@@ -246,9 +251,7 @@ SideResult ask(const std::string& name, std::uint64_t warm_up, std::uint64_t ite
     std::size_t n = 0;
     byte[0] = request;
     if (stack.write(*c, byte, n) || n != 1) return failed("write failed");
-    std::error_code ec;
-    if (!(*side)->step_until([&] { return !would_block(ec = stack.read(*c, byte, n)); }) || ec ||
-        n != 1) {
+    if ((*side)->read(*c, byte, n) || n != 1) {
       return failed("round trip " + std::to_string(i) + " got no answer");
     }
     if (byte[0] != static_cast<std::uint8_t>(request + 1)) {
@@ -258,8 +261,7 @@ SideResult ask(const std::string& name, std::uint64_t warm_up, std::uint64_t ite
   const double us = (monotonic_ns() - start) / 1e3 / static_cast<double>(iterations);
   if (stack.shutdown(*c, Shutdown::write)) return failed("shutdown failed");
   std::size_t n = 1;
-  std::error_code ec;
-  (*side)->step_until([&] { return !would_block(ec = stack.read(*c, byte, n)); });
+  (*side)->read(*c, byte, n);  // the server's FIN
   stack.close(*c);
   return us;
 }

@@ -39,11 +39,11 @@ void FaultLink::hold(HeldQueue& queue, Instant due, wire::Bytes frame, const sim
                  [](const Held& a, const Held& b) { return later(a, b); });
 }
 
-void FaultLink::deliver(FrameSink& sink, const Held& h) {
-  if (h.trusted) {
-    sink.on_trusted_frame(h.bytes, h.due);
+void FaultLink::deliver(FrameSink& sink, wire::Bytes frame, Instant at, bool trusted) {
+  if (trusted) {
+    sink.on_trusted_frame(frame, at);
   } else {
-    sink.on_frame(h.bytes, h.due);
+    sink.on_frame(frame, at);
   }
 }
 
@@ -85,7 +85,8 @@ std::size_t FaultLink::receive(Instant now, FrameSink& sink, std::size_t budget)
   std::size_t delivered = 0;
   // Frames held earlier arrived first.
   while (delivered < budget && !held_in_.empty() && held_in_.front().due <= now) {
-    deliver(sink, pop(held_in_));
+    const Held h = pop(held_in_);
+    deliver(sink, h.bytes, h.due, h.trusted);
     ++delivered;
   }
   // Then each new frame meets the inbound channel: due now and intact, it is delivered at
@@ -107,11 +108,7 @@ std::size_t FaultLink::receive(Instant now, FrameSink& sink, std::size_t budget)
       for (int i = 0; i < fate.count; ++i) {
         const auto& d = fate.deliveries[i];
         if (d.arrival <= now && !d.corrupt_bit && delivered < budget) {
-          if (trusted) {
-            next.on_trusted_frame(frame, arrived);
-          } else {
-            next.on_frame(frame, arrived);
-          }
+          deliver(next, frame, arrived, trusted);
           ++delivered;
         } else {
           self.hold(self.held_in_, std::max(d.arrival, arrived), frame, d, trusted);
@@ -125,7 +122,8 @@ std::size_t FaultLink::receive(Instant now, FrameSink& sink, std::size_t budget)
   }
   // Corrupted copies due now.
   while (delivered < budget && !held_in_.empty() && held_in_.front().due <= now) {
-    deliver(sink, pop(held_in_));
+    const Held h = pop(held_in_);
+    deliver(sink, h.bytes, h.due, h.trusted);
     ++delivered;
   }
   return delivered;

@@ -56,7 +56,8 @@ class FaultLink final : public Link {
 
   void hold(HeldQueue& queue, Instant due, wire::Bytes frame, const sim::Fate::Delivery& d,
             bool trusted = false);
-  static void deliver(FrameSink& sink, const Held& h);
+  // Hands a frame up as it came: vouched for (on_trusted_frame) or not.
+  static void deliver(FrameSink& sink, wire::Bytes frame, Instant at, bool trusted);
   static Held pop(HeldQueue& queue);
   void release_outbound(Instant now);
 

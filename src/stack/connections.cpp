@@ -95,7 +95,7 @@ void Stack::Impl::after_event(ConnId id) {
   if (c.finished()) {
     // The 4-tuple is free for a new connection at once; once one has it (a TIME_WAIT
     // reopened while this socket stayed open), its entry is no longer ours to erase.
-    if (demux_find(c.tuple()) == id) demux_erase(c.tuple());
+    demux_erase(c.tuple(), id);
     if (slot.socket < 0 && slot.listener < 0) release_connection(id);
   } else if (c.state() == tcp::State::TimeWait && slot.socket < 0 && slot.listener < 0) {
     compact_time_wait(id);
@@ -116,7 +116,7 @@ void Stack::Impl::release_connection(ConnId id) {
   ConnSlot& slot = conns[id];
   wheel.cancel(slot.timer);
   const FourTuple tuple = slot.conn->tuple();
-  if (demux_find(tuple) == id) demux_erase(tuple);
+  demux_erase(tuple, id);
   auto port = tcp_ports.find(tuple.local.port);
   if (port != tcp_ports.end()) {
     --port->second.connections;
@@ -139,16 +139,18 @@ void Stack::Impl::release_connection(ConnId id) {
   }
 }
 
+std::size_t Stack::Impl::demux_slot(std::size_t hash, const FourTuple& tuple) const {
+  return demux.find(hash, [&](ConnId id) { return conns[id].conn->tuple() == tuple; });
+}
+
 ConnId Stack::Impl::demux_find(const FourTuple& tuple) const {
-  const std::size_t i = demux.find(tuple_hash(secret, tuple),
-                                   [&](ConnId id) { return conns[id].conn->tuple() == tuple; });
+  const std::size_t i = demux_slot(tuple_hash(secret, tuple), tuple);
   return i == FlatIndex::npos ? kNoConn : demux.at(i);
 }
 
 void Stack::Impl::demux_set(const FourTuple& tuple, ConnId id) {
   const std::size_t hash = tuple_hash(secret, tuple);
-  const std::size_t i =
-      demux.find(hash, [&](ConnId other) { return conns[other].conn->tuple() == tuple; });
+  const std::size_t i = demux_slot(hash, tuple);
   if (i != FlatIndex::npos) {
     demux.replace(i, id);
     return;
@@ -157,11 +159,10 @@ void Stack::Impl::demux_set(const FourTuple& tuple, ConnId id) {
       id, hash, [this](ConnId other) { return tuple_hash(secret, conns[other].conn->tuple()); });
 }
 
-void Stack::Impl::demux_erase(const FourTuple& tuple) {
-  const std::size_t i = demux.find(tuple_hash(secret, tuple),
-                                   [&](ConnId id) { return conns[id].conn->tuple() == tuple; });
-  if (i == FlatIndex::npos) return;
-  demux.erase(i, [this](ConnId id) { return tuple_hash(secret, conns[id].conn->tuple()); });
+void Stack::Impl::demux_erase(const FourTuple& tuple, ConnId id) {
+  const std::size_t i = demux_slot(tuple_hash(secret, tuple), tuple);
+  if (i == FlatIndex::npos || demux.at(i) != id) return;
+  demux.erase(i, [this](ConnId other) { return tuple_hash(secret, conns[other].conn->tuple()); });
 }
 
 void Stack::Impl::on_timer(TimerId /*timer*/, std::uint64_t tag) {

@@ -163,10 +163,12 @@ struct Stack::Impl final : link::FrameSink {
   void mark_dirty(ConnId id);
   void on_timer(TimerId timer, std::uint64_t tag);
   // The demux: the connection holding `tuple`, or kNoConn; set (replacing any other);
-  // erase whichever connection holds it.
+  // erase, while `id` holds it (a new connection may have taken the tuple since).
   ConnId demux_find(const FourTuple& tuple) const;
   void demux_set(const FourTuple& tuple, ConnId id);
-  void demux_erase(const FourTuple& tuple);
+  void demux_erase(const FourTuple& tuple, ConnId id);
+  // The demux's slot for `tuple` (whose hash is `hash`), or FlatIndex::npos.
+  std::size_t demux_slot(std::size_t hash, const FourTuple& tuple) const;
   // An orphan in TIME_WAIT moves to the compact table and its connection goes; false when
   // it stays (the table cannot answer for it exactly).
   bool compact_time_wait(ConnId id);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "link/shm/rendezvous.hpp"
+#include "link/tcp_segmentation.hpp"
 
 namespace synack::link::shm {
 namespace {
@@ -149,10 +150,8 @@ std::span<std::uint8_t> ShmLink::lend(std::size_t size) {
 }
 
 void ShmLink::send_segmented(wire::Bytes frame, Instant now, std::size_t segment_size) {
-  // The TCP payload: what follows the IPv4 and TCP headers (the stack wrote both).
-  const std::size_t ip = frame.size() >= 20 ? std::size_t{frame[0] & 0x0fu} * 4 : 0;
-  const std::size_t tcp = frame.size() >= ip + 20 ? std::size_t{frame[ip + 12]} / 16 * 4 : 0;
-  if (ip < 20 || tcp < 20 || frame.size() < ip + tcp || frame.size() - ip - tcp > segment_size) {
+  const TcpFrameLayout layout = tcp_frame_layout(frame);
+  if (layout.tcp_header == 0 || layout.payload > segment_size) {
     // Pieces, each summed, through send(): from a copy, as the frame may lie where the
     // pieces go (built in place in a loan, lend()).
     scratch_.assign(frame.begin(), frame.end());
