@@ -48,16 +48,23 @@ void Stack::Impl::flush(ConnId id) {
   }
 }
 
+void Stack::Impl::end_input_batch() {
+  // By index: a flush may bring a frame straight back (a link to ourselves), and its
+  // connection joins the list while we walk it.
+  for (std::size_t i = 0; i < output_waiting.size(); ++i) {
+    const ConnId id = output_waiting[i];
+    if (id >= conns.size()) continue;  // the slab went back with the last connection
+    conns[id].output_waits = false;
+    after_event(id);
+  }
+  output_waiting.clear();
+}
+
 void Stack::Impl::sync_timers(ConnId id) {
   if (id == timers_firing) return;  // on_timer re-arms it when done
   ConnSlot& slot = conns[id];
   const tcp::Connection& c = *slot.conn;
-  std::optional<Instant> earliest;
-  for (std::size_t k = 0; k < tcp::kTimerCount; ++k) {
-    const auto when = c.deadline(static_cast<tcp::Timer>(k));
-    if (when && (!earliest || *when < *earliest)) earliest = when;
-  }
-  if (earliest) {
+  if (const std::optional<Instant> earliest = c.earliest_deadline()) {
     // Left alone while the earliest stays put: a re-arm would count as a new arm for the
     // order of ties with other connections' timers.
     if (!wheel.armed(slot.timer) || wheel.deadline(slot.timer) != *earliest) {

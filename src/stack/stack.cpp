@@ -142,9 +142,13 @@ void Stack::poll(Instant now) {
   Impl& s = *impl_;
   s.now = std::max(s.now, now);
   // Frames first, in bounded batches so timers are never starved.
+  s.in_input_batch = true;
   for (int batch = 0; batch < 64; ++batch) {
-    if (s.link.receive(s.now, s, 64) == 0) break;
+    const std::size_t frames = s.link.receive(s.now, s, 64);
+    s.end_input_batch();
+    if (frames == 0) break;
   }
+  s.in_input_batch = false;
   s.wheel.advance(s.now, [&](TimerId id, std::uint64_t tag) { s.on_timer(id, tag); });
   s.expire_time_wait();
   s.expire_fragments();

@@ -68,7 +68,8 @@ struct ConnSlot {
   SocketId socket = -1;    // the application's socket; -1 when orphaned
   SocketId listener = -1;  // the listener that made it, until accepted
   bool in_accept_queue = false;
-  bool dirty = false;  // has output to flush
+  bool dirty = false;         // has output to flush
+  bool output_waits = false;  // on Impl::output_waiting
   // One wheel timer for all of the connection's deadlines, armed at the earliest of them
   // (sync_timers): a wheel node is 32 bytes, and most connections arm one kind at a time.
   TimerId timer{};
@@ -118,6 +119,12 @@ struct Stack::Impl final : link::FrameSink {
   std::array<std::uint32_t, 4096> port_perturb{};
   std::uint64_t port_draws = 0;  // counter for the keyed random increments
   std::vector<ConnId> dirty;
+  // While Stack::poll takes in a batch of frames, connections whose output may wait for its
+  // end (tcp::Connection::output_can_wait): a receiver then sends one ACK for all the
+  // segments of the batch rather than one for every second, and a sender answers all the
+  // ACKs with one flush.
+  bool in_input_batch = false;
+  std::vector<ConnId> output_waiting;
   TimerWheel wheel;
   // The connection whose timers on_timer is firing: sync_timers leaves its wheel timer
   // alone until every kind due at that tick has fired.
@@ -161,6 +168,7 @@ struct Stack::Impl final : link::FrameSink {
   void sync_timers(ConnId id);
   void release_connection(ConnId id);
   void mark_dirty(ConnId id);
+  void end_input_batch();  // flushes output_waiting
   void on_timer(TimerId timer, std::uint64_t tag);
   // The demux: the connection holding `tuple`, or kNoConn; set (replacing any other);
   // erase, while `id` holds it (a new connection may have taken the tuple since).

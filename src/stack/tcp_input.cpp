@@ -113,6 +113,13 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
     if (const std::string_view why = c.take_drop_reason(); !why.empty()) {
       drop(ip.packet(), "tcp", why);
     }
+    if (in_input_batch && slot.listener < 0 && !c.finished() && c.output_can_wait()) {
+      if (!slot.output_waits) {
+        slot.output_waits = true;
+        output_waiting.push_back(id);
+      }
+      return;
+    }
     after_event(id);
     return;
   }

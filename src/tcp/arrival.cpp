@@ -405,7 +405,9 @@ void Connection::schedule_ack(std::size_t bytes, Instant now) {
   // RFC 5681 §4.2: an ACK for at least every second full-sized segment; otherwise within
   // the delayed-ACK time (RFC 9293 §3.8.6.3: well under 0.5 s [RFC9293 MUST-40]).
   if (unacked_bytes_ >= 2u * (send_mss_ - (ts_ok_ ? 12u : 0u))) {
+    const bool owed_for_more = ack_now_ && !ack_for_count_;
     ack_now("ack: every second segment");
+    ack_for_count_ = !owed_for_more;
   } else if (!deadline(Timer::DelayedAck)) {
     arm(Timer::DelayedAck, now + config_->delayed_ack);
   }

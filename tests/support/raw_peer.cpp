@@ -112,6 +112,15 @@ bool RawPeer::advance_to_next_deadline(Duration limit) {
 }
 
 void RawPeer::inject(const In& in, bool bad_checksum) {
+  inject_raw(frame_of(in, bad_checksum));
+}
+
+void RawPeer::inject_together(std::initializer_list<In> segments) {
+  for (const In& in : segments) link_.push_incoming(frame_of(in, false));
+  poll();
+}
+
+std::vector<std::uint8_t> RawPeer::frame_of(const In& in, bool bad_checksum) const {
   wire::TcpHeader h;
   h.src_port = in.src_port ? in.src_port : kRemotePort;
   h.dst_port = in.dst_port ? in.dst_port : local_port_;
@@ -133,7 +142,7 @@ void RawPeer::inject(const In& in, bool bad_checksum) {
   wire::write_ipv4_header(wire::MutableBytes(frame.data(), 20), ip, len);
   frame.resize(20 + len);
   if (bad_checksum) frame[20 + 16] ^= 0x01;
-  inject_raw(std::move(frame));
+  return frame;
 }
 
 void RawPeer::inject_raw(std::vector<std::uint8_t> frame) {

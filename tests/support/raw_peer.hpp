@@ -9,6 +9,7 @@
 #pragma once
 
 #include <deque>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -153,6 +154,9 @@ class RawPeer {
 
   // Injects a segment from the peer (checksummed unless `bad_checksum`) and polls.
   void inject(const In& in, bool bad_checksum = false);
+  // Injects several segments and polls once: the stack takes them in as one batch of
+  // frames, as from a link that had them all waiting.
+  void inject_together(std::initializer_list<In> segments);
   // Injects raw IPv4 bytes.
   void inject_raw(std::vector<std::uint8_t> frame);
 
@@ -204,6 +208,8 @@ class RawPeer {
   std::uint16_t local_port() const { return local_port_; }
 
  private:
+  std::vector<std::uint8_t> frame_of(const In& in, bool bad_checksum) const;
+
   ManualClock clock_;
   QueueLink link_;
   Stack stack_;

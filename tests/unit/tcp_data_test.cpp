@@ -171,6 +171,52 @@ TEST(DelayedAck, DuplicateSegmentIsAckedAtOnce) {
   EXPECT_EQ(got, "abc");
 }
 
+// Segments taken in as one batch of frames (one Stack::poll) owe one cumulative ACK, sent
+// when the batch is done, as Linux sends one for a GRO batch; an ACK owed for anything
+// else still goes out segment by segment.
+TEST(AckPerBatch, SixFullSegmentsInOneBatchGetOneAck) {
+  RawPeer p;
+  const Opened c = p.accept_established();
+  const std::string full(1460, 'd');
+  p.inject_together({{.flags = ACK, .seq = 1001, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 2461, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 3921, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 5381, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 6841, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 8301, .ack = c.iss + 1, .payload = full}});
+  p.expect({.flags = ACK, .seq = c.iss + 1, .ack = 9761, .window = 56775, .len = 0});
+  p.expect_nothing();
+  p.advance(milliseconds(40));
+  p.expect_nothing();  // no delayed ACK is left armed
+}
+
+TEST(AckPerBatch, OutOfOrderSegmentsInABatchEachGetTheirDuplicateAck) {
+  RawPeer p;
+  const Opened c = p.accept_established();
+  const std::string full(1460, 'd');
+  // Two in order, then two beyond a hole of one segment: the sender counts duplicate ACKs.
+  p.inject_together({{.flags = ACK, .seq = 1001, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 2461, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 5381, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 6841, .ack = c.iss + 1, .payload = full}});
+  p.expect({.flags = ACK, .seq = c.iss + 1, .ack = 3921, .len = 0});
+  p.expect({.flags = ACK, .seq = c.iss + 1, .ack = 3921, .len = 0});
+  p.expect_nothing();
+  EXPECT_EQ(p.counters().tcp.out_of_order, 2u);
+}
+
+TEST(AckPerBatch, AFinInTheBatchIsAckedWithTheDataBeforeIt) {
+  RawPeer p;
+  const Opened c = p.accept_established();
+  const std::string full(1460, 'd');
+  p.inject_together({{.flags = ACK, .seq = 1001, .ack = c.iss + 1, .payload = full},
+                     {.flags = ACK, .seq = 2461, .ack = c.iss + 1, .payload = full},
+                     {.flags = FIN | ACK, .seq = 3921, .ack = c.iss + 1}});
+  p.expect({.flags = ACK, .seq = c.iss + 1, .ack = 3922, .len = 0});
+  p.expect_nothing();
+  EXPECT_EQ(p.in_state(State::CloseWait), 1u);
+}
+
 // --- Nagle ------------------------------------------------------------------------------------
 
 TEST(Nagle, SmallWriteWaitsWhileDataIsInFlight) {
