@@ -40,6 +40,9 @@ std::size_t MemoryLink::receive(Instant now, FrameSink& sink, std::size_t budget
     ++ring.head;
     ++delivered;
   }
+  // Emptied: the next frame goes to the first slot again, whose memory is still in the
+  // cache, rather than on round a ring of megabytes touching every slot in turn.
+  if (ring.head == ring.tail) ring.head = ring.tail = 0;
   return delivered;
 }
 
