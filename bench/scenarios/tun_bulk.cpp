@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -232,8 +234,9 @@ Run synack_tun_bulk(Direction d, bool offloads, std::uint64_t bytes) {
   config.name = ("sb" + tag).substr(0, 15);
   config.host = link::InterfaceAddress{kKernelIp, 24};
   config.offloads = offloads;
-  // Many frames per system call. Closing the ring interrupts this thread's next blocking
-  // call once (TunConfig::batching); it busy-polls and makes none that would fail for it.
+  // Many frames per system call, both ways (this thread receives first, so it owns the
+  // read ring). Closing the rings interrupts this thread's next blocking call once
+  // (TunConfig::batching); it busy-polls and makes none that would fail for it.
   config.batching = true;
   auto tun = link::TunLink::open(config);
   if (!tun) return Run::skip(tun.error().message);
@@ -241,6 +244,16 @@ Run synack_tun_bulk(Direction d, bool offloads, std::uint64_t bytes) {
   // Born inside the namespace (this thread is in it), so its sockets are too.
   std::thread kernel([&] { peer.run(d, bytes); });
   Run r = drive(**tun, peer, kernel, d, offloads, bytes);
+  if (std::getenv("SYNACK_BENCH_TUN_STATS")) {  // system calls a frame, for BENCHMARKS.md
+    const link::TunStats& st = (*tun)->stats();
+    std::fprintf(stderr, "\n%s: %llu frames in, %llu receive calls (%.2f a call); %llu out\n",
+                 (*tun)->batching().c_str(), static_cast<unsigned long long>(st.frames_in),
+                 static_cast<unsigned long long>(st.receive_calls),
+                 st.receive_calls
+                     ? static_cast<double>(st.frames_in) / static_cast<double>(st.receive_calls)
+                     : 0.0,
+                 static_cast<unsigned long long>(st.frames_out));
+  }
   if (kernel.joinable()) {
     // A failed run: the kernel thread's calls give up at their timeouts; wake them sooner
     // by deleting the device under them.

@@ -17,11 +17,15 @@
 #include <cstring>
 #include <fstream>
 
+#include "link/tun/tun_read_ring.hpp"
 #include "link/tun/tun_ring.hpp"
 #include "link/tun/vnet_header.hpp"
 
 namespace synack::link {
 namespace {
+
+constexpr std::size_t kReadSlots = 64;    // packets one io_uring_enter takes at most
+constexpr std::size_t kMinReadBatch = 4;  // reads an empty-handed batch still makes
 
 TunError error_for(const std::string& what, const std::string& name) {
   const int e = errno;
@@ -215,6 +219,7 @@ TunLink::TunLink(int fd, std::string name, std::size_t mtu, bool vnet)
 
 TunLink::~TunLink() {
   ring_.reset();  // what was queued still goes
+  read_ring_.reset();
   ::close(fd_);
 }
 
@@ -229,10 +234,25 @@ void TunLink::start_batching(bool wanted) {
   sizes.write_capacity = vnet_ ? kVnetHeaderSize + 65535 : mtu_;
   std::string why;
   ring_ = TunRing::create(fd_, sizes, stats_, why);
-  batching_ =
-      ring_ ? "io_uring writes (" + std::to_string(ring_->sizes().write_slots) + " per call, " +
-                  (ring_->registered_buffers() ? "registered" : "unregistered") + " buffers)"
-            : "writev (" + why + ")";
+  batching_ = ring_ ? "io_uring writes (" + std::to_string(ring_->sizes().write_slots) +
+                          " per call, " +
+                          (ring_->registered_buffers() ? "registered" : "unregistered") +
+                          " buffers), reads (up to " + std::to_string(kReadSlots) +
+                          " per call, on the first thread to receive)"
+                    : "writev (" + why + ")";
+  read_batching_ = ring_ != nullptr;
+}
+
+void TunLink::start_read_ring() {
+  read_batching_ = false;  // one attempt
+  TunReadRing::Sizes sizes;
+  // A packet and its virtio-net header: with offloads up to 64 KiB; without, the MTU
+  // (rounded up; a packet beyond it, after the MTU was raised, is a counted read error).
+  sizes.capacity = vnet_ ? kVnetHeaderSize + 65535 : (mtu_ + 2047) / 2048 * 2048;
+  sizes.slots = kReadSlots;
+  std::string why;
+  read_ring_ = TunReadRing::create(fd_, sizes, stats_, why);
+  if (!read_ring_) batching_ += "; reads through read(2) (" + why + ")";
 }
 
 void TunLink::flush(Instant /*now*/) {
@@ -306,8 +326,17 @@ void TunLink::send_segmented(wire::Bytes frame, Instant now, std::size_t segment
 }
 
 std::size_t TunLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
+  if (read_batching_) start_read_ring();  // lazily: the ring belongs to this thread
+  // The ring's owner reads through it; another thread (the runtime polls from the
+  // application's threads), or every thread once the kernel refused a batched read, with
+  // read(2). Either way the device's queue is read from its head and no read is left
+  // outstanding, so frames come up in the order the device produced them.
+  if (read_ring_ && read_ring_->usable() && read_ring_->owned_by_caller()) {
+    return receive_batched(now, sink, budget);
+  }
   std::size_t delivered = 0;
   while (delivered < budget) {
+    ++stats_.receive_calls;
     const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -317,6 +346,25 @@ std::size_t TunLink::receive(Instant now, FrameSink& sink, std::size_t budget) {
     if (n == 0) break;
     ++delivered;
     deliver(wire::Bytes(buffer_.data(), static_cast<std::size_t>(n)), now, sink);
+  }
+  return delivered;
+}
+
+std::size_t TunLink::receive_batched(Instant now, FrameSink& sink, std::size_t budget) {
+  std::size_t delivered = 0;
+  // Bounded: each batch takes at least one packet or ends the loop.
+  while (delivered < budget) {
+    const std::size_t want = std::min(budget - delivered, read_batch_);
+    const std::size_t got = read_ring_->read(want);
+    for (std::size_t i = 0; i < got; ++i) deliver(read_ring_->packet(i), now, sink);
+    delivered += got;
+    if (got < want) {
+      // The queue ran dry: next time about what came, so that an idle poll costs few
+      // empty reads, and a burst is met again within a few doublings.
+      read_batch_ = std::clamp(2 * got, kMinReadBatch, kReadSlots);
+      break;
+    }
+    read_batch_ = std::min(2 * read_batch_, kReadSlots);
   }
   return delivered;
 }

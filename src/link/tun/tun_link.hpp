@@ -13,9 +13,12 @@
 // Two ways to send, chosen at open() (batching()): through io_uring (TunRing, tun_ring.hpp),
 // where send() queues each frame in a preallocated buffer and the queue goes to the kernel
 // many frames per system call when full or at flush(); or, when io_uring is unavailable or
-// TunConfig::batching is off, one writev(2) per frame. Receiving is read(2) on the
-// non-blocking descriptor until EAGAIN or the budget is spent (tun_ring.hpp says why not
-// io_uring), and poll_fd() is the descriptor, what an epoll loop (src/runtime) waits on.
+// TunConfig::batching is off, one writev(2) per frame. Two ways to receive, until the
+// device's queue is empty or the budget is spent: with batching, up to 64 reads in one
+// io_uring_enter (TunReadRing, tun_read_ring.hpp) on the first thread that calls
+// receive(), the ring's owner, and read(2) on any other thread; without, read(2) on the
+// non-blocking descriptor. poll_fd() is the descriptor either way, what an epoll loop
+// (src/runtime) waits on: no read is left outstanding between two calls.
 #pragma once
 
 #include <cstdint>
@@ -65,11 +68,15 @@ struct TunConfig {
   // MTU-sized packet per read and write, every checksum computed and checked here.
   bool offloads = false;
   // Send through io_uring, many frames per system call, when the kernel allows it
-  // (TunLink::batching() says whether it did); off, or when io_uring_queue_init fails: a
-  // system call per frame. Off by default because of what closing the ring does to the
-  // application: io_uring's exit work reaches every thread that submitted to the ring as
-  // task work with TWA_SIGNAL, so the next blocking system call with a timeout of each such
-  // thread (the runtime sends from the application's threads too) fails once with EINTR.
+  // (TunLink::batching() says whether it did), and receive through a second ring on the
+  // first thread that calls receive() (reads on other threads stay read(2), in order: no
+  // read is outstanding between calls); off, or when io_uring_queue_init fails: a system
+  // call per frame. Off by default because of what closing a ring does to the application:
+  // io_uring's exit work reaches every thread that submitted to the ring as task work with
+  // TWA_SIGNAL, so the next blocking system call with a timeout of each such thread (the
+  // runtime sends from the application's threads too) fails once with EINTR. The read ring
+  // (IORING_SETUP_DEFER_TASKRUN) adds no interruption while it is open, but closing it
+  // does the same to its one owner (measured on 6.18: DEFER_TASKRUN does not change that).
   // For a process whose threads retry on EINTR, or that keeps its link until it exits.
   bool batching = false;
 };
@@ -93,9 +100,16 @@ struct TunStats {
   // io_uring only: writes completed in another order than queued (never expected: a TUN
   // write completes inline, in submission order; counted so that tests can check it).
   std::uint64_t send_reordered = 0;
+  // System calls made to receive: read(2)s, or io_uring_enter()s of batched reads (each
+  // up to 64 packets); frames_in / receive_calls is the packets a call.
+  std::uint64_t receive_calls = 0;
+  // io_uring reads only: reads that completed after the call that submitted them returned
+  // (never expected; their packets are dropped rather than delivered in unknown order).
+  std::uint64_t receive_late = 0;
 };
 
 class TunRing;
+class TunReadRing;
 
 class TunLink final : public Link {
  public:
@@ -115,8 +129,8 @@ class TunLink final : public Link {
 
   const std::string& name() const { return name_; }
   const TunStats& stats() const { return stats_; }
-  // How frames move: "io_uring (64 writes, 16 reads, registered buffers)", or
-  // "read/writev" with why io_uring is not used.
+  // How frames move: "io_uring writes (64 per call, registered buffers), reads (...)", or
+  // "writev" with why io_uring is not used.
   const std::string& batching() const { return batching_; }
   bool batched() const { return ring_ != nullptr; }
 
@@ -126,6 +140,10 @@ class TunLink final : public Link {
   void start_batching(bool wanted);
   // Writes the iovecs as one packet, counting it; false when the kernel refused it.
   bool write_packet(const ::iovec* iov, int count, std::size_t bytes);
+  // receive() through the read ring: batches of reads, each one system call.
+  std::size_t receive_batched(Instant now, FrameSink& sink, std::size_t budget);
+  // Makes the read ring, bound to the calling thread; on failure, read(2) from then on.
+  void start_read_ring();
   // Hands one packet read from the device (with its virtio-net header, with offloads) to
   // the sink.
   void deliver(wire::Bytes packet, Instant now, FrameSink& sink);
@@ -137,6 +155,12 @@ class TunLink final : public Link {
   TunStats stats_;
   std::vector<std::uint8_t> buffer_;  // one packet being read (read/writev)
   std::unique_ptr<TunRing> ring_;     // io_uring; nullptr: read/writev
+  // io_uring reads: wanted (batching asked for, and the ring not yet refused), the ring
+  // once a thread received, and how many reads the next batch makes (grown while batches
+  // come back full, cut to twice what the last one took when one does not).
+  bool read_batching_ = false;
+  std::unique_ptr<TunReadRing> read_ring_;
+  std::size_t read_batch_ = 4;
   std::string batching_;
 };
 
