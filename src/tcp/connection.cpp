@@ -219,7 +219,7 @@ void Connection::fail(std::errc error, std::string_view cause, Instant now) {
   set_state(State::Closed, cause, now);
 }
 
-void Connection::reset_with(Seq seq, bool with_ack, std::string_view cause) {
+void Connection::reset_with(Seq seq, bool with_ack, Cause cause) {
   rst_pending_ = true;
   rst_seq_ = seq;
   rst_with_ack_ = with_ack;

@@ -23,6 +23,7 @@
 #include "base/byte_ring.hpp"
 #include "stack/counters.hpp"
 #include "synack/endpoint.hpp"
+#include "tcp/cause.hpp"
 #include "tcp/config.hpp"
 #include "tcp/congestion.hpp"
 #include "tcp/reassembly.hpp"
@@ -139,7 +140,7 @@ class Connection {
   std::error_code take_error() { return std::exchange(error_, {}); }
   // Why on_segment() dropped the segment it was given, if it did so for a reason the stack
   // traces as a drop (empty otherwise); reading it clears it.
-  std::string_view take_drop_reason() { return std::exchange(drop_reason_, {}); }
+  std::string_view take_drop_reason() { return std::exchange(drop_reason_, {}).text(); }
   // Bytes held: the send buffer, the receive buffer and out-of-order data (what the
   // connection charges to Context::memory).
   std::size_t buffered_bytes() const;
@@ -255,7 +256,7 @@ class Connection {
   std::size_t max_payload(const OutSegment& out) const;
   // Records what went out; `in_line` segments continue from SND.NXT.
   void note_sent(const OutSegment& out, Instant now, bool in_line = true);
-  void reset_with(Seq seq, bool with_ack, std::string_view cause);
+  void reset_with(Seq seq, bool with_ack, Cause cause);
 
   // Brings the charge to Context::memory up to buffered_bytes(). Every public call that can
   // change a buffer makes one of these first, so the charge is current when it returns.
@@ -312,22 +313,22 @@ class Connection {
 
   // Acknowledgment state (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
   bool ack_now_ = false;
-  std::string_view ack_cause_ = "ack";  // why, for the trace: the first reason given
-  void ack_now(std::string_view why) {
+  Cause ack_cause_ = "ack";  // why, for the trace: the first reason given
+  void ack_now(Cause why) {
     if (!ack_now_) ack_cause_ = why;
     ack_now_ = true;
   }
   // RFC 5961 §7: challenge ACKs are limited per connection (config_.challenge_ack_limit
   // per config_.challenge_ack_window): the rest are counted and dropped.
-  void challenge_ack(std::string_view why, Instant now);
+  void challenge_ack(Cause why, Instant now);
   Instant challenge_window_start_{};
   std::uint32_t challenge_acks_in_window_ = 0;
-  std::string_view drop_reason_;   // see take_drop_reason()
+  Cause drop_reason_;              // see take_drop_reason()
   std::size_t unacked_bytes_ = 0;  // received since our last ACK
   bool rst_pending_ = false;       // send RST on the next output
   bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a segment
   Seq rst_seq_;
-  std::string_view rst_cause_;    // for the trace
+  Cause rst_cause_;               // for the trace
   bool keepalive_probe_ = false;  // send a keepalive probe on the next output
   bool window_scaling_ = false;   // both SYNs carried the window scale option
 

@@ -145,7 +145,7 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
     rst_pending_ = false;
     fill_header(out, rst_seq_, rst_with_ack_ ? TcpFlags::rst | TcpFlags::ack : TcpFlags::rst, now);
     if (rst_with_ack_) out.header.ack = rcv_nxt_.raw();
-    out.cause = rst_cause_;
+    out.cause = rst_cause_.text();
     ++ctx_->counters.tcp.out_rsts;
     ++ctx_->counters.tcp.out_segs;
     return true;
@@ -177,7 +177,7 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
     // back, and an ACK numbered below what the peer has received would fail its sequence
     // check, its ACK field unread.
     fill_header(out, snd_max_, TcpFlags::ack, now);
-    out.cause = ack_cause_;
+    out.cause = ack_cause_.text();
     note_sent(out, now, false);
     return true;
   }
