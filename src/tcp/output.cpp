@@ -125,7 +125,7 @@ void Connection::note_sent(const OutSegment& out, Instant now, bool in_line) {
       rtt_start_ = now;
     }
   }
-  if (!deadline(Timer::Retransmit)) arm(Timer::Retransmit, now + rto_.rto());  // RFC 6298 (5.1)
+  if (!deadline(Timer::Retransmit)) arm(Timer::Retransmit, now + current_rto());  // RFC 6298 (5.1)
 }
 
 bool Connection::next_segment(Instant now, OutSegment& out) {
@@ -251,7 +251,7 @@ void Connection::hold_output(std::size_t avail, Instant now) {
   // override timeout (§3.8.6.2.1) for a window too small to fill. It backs off, and never
   // gives up while the peer answers.
   if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
-    Duration wait = rto_.rto();
+    Duration wait = current_rto();
     for (int i = 0; i < persist_backoff_ && wait < config_->rto_max; ++i) wait *= 2;
     arm(Timer::Persist,
         clamp_to_user_timeout(now + std::min(wait, config_->rto_max), probes_stamp_, now));
