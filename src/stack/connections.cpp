@@ -13,8 +13,8 @@ ConnId Stack::Impl::add_connection(tcp::Connection&& c, SocketId socket, SocketI
     free_conns.pop_back();
   } else {
     id = static_cast<ConnId>(conns.size());
+    reserve_one_more(conns, config.max_sockets);  // most connections have a socket
     conns.emplace_back();
-    conns.back().timer = wheel.create(id);  // the tag names the connection
   }
   ConnSlot& slot = conns[id];
   ++tcp_ports[c.tuple().local.port].connections;
@@ -67,11 +67,13 @@ void Stack::Impl::sync_timers(ConnId id) {
   if (const std::optional<Instant> earliest = c.earliest_deadline()) {
     // Left alone while the earliest stays put: a re-arm would count as a new arm for the
     // order of ties with other connections' timers.
+    if (slot.timer == kNoTimer) slot.timer = wheel.create(id);  // the tag names the connection
     if (!wheel.armed(slot.timer) || wheel.deadline(slot.timer) != *earliest) {
       wheel.arm(slot.timer, *earliest);
     }
-  } else if (wheel.armed(slot.timer)) {
-    wheel.cancel(slot.timer);
+  } else if (slot.timer != kNoTimer) {
+    wheel.destroy(slot.timer);  // disarms it; an idle connection holds no wheel node
+    slot.timer = kNoTimer;
   }
 }
 
@@ -121,7 +123,10 @@ bool Stack::Impl::compact_time_wait(ConnId id) {
 
 void Stack::Impl::release_connection(ConnId id) {
   ConnSlot& slot = conns[id];
-  wheel.cancel(slot.timer);
+  if (slot.timer != kNoTimer) {
+    wheel.destroy(slot.timer);
+    slot.timer = kNoTimer;
+  }
   const FourTuple tuple = slot.conn->tuple();
   demux_erase(tuple, id);
   auto port = tcp_ports.find(tuple.local.port);
@@ -139,7 +144,6 @@ void Stack::Impl::release_connection(ConnId id) {
   // back rather than keep a high-water mark of whole connections. Nothing names a ConnId
   // then, unless one is still on the dirty list.
   if (free_conns.size() == conns.size() && dirty.empty()) {
-    for (const ConnSlot& s : conns) wheel.destroy(s.timer);
     std::vector<ConnSlot>().swap(conns);
     demux.release();  // empty too: every connection left it before its slot was freed
     std::vector<ConnId>().swap(free_conns);

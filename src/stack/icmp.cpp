@@ -77,9 +77,9 @@ void Stack::Impl::icmp_input(const wire::Ipv4View& ip) {
   if (it == udp_ports.end()) return;
   SocketSlot& s = sockets[static_cast<std::size_t>(it->second)];
   // Only a connected socket hears of it (as on Linux, unless IP_RECVERR is set).
-  if (s.remote && s.remote->address == quoted->dst() && s.remote->port == dst_port &&
+  if (s.udp->remote && s.udp->remote->address == quoted->dst() && s.udp->remote->port == dst_port &&
       icmp.code() == wire::kIcmpPortUnreachable) {
-    s.error = std::make_error_code(std::errc::connection_refused);
+    s.udp->error = std::make_error_code(std::errc::connection_refused);
   }
 }
 

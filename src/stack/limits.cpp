@@ -37,7 +37,7 @@ void Stack::Impl::check_invariants([[maybe_unused]] ConnId id) const {
   for (std::size_t k = 0; k < tcp::kTimerCount; ++k) {
     wanted = wanted || c.deadline(static_cast<tcp::Timer>(k)).has_value();
   }
-  const bool armed = wheel.armed(slot.timer);
+  const bool armed = slot.timer != kNoTimer && wheel.armed(slot.timer);
   if (armed != wanted) {
     std::fprintf(stderr,
                  "synack: stack invariant violated: the connection's wheel timer is %s, but the "

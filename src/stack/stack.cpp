@@ -53,11 +53,13 @@ std::error_code Stack::Impl::new_socket(SocketSlot::Kind kind, SocketId& out) {
     free_sockets.erase(lowest);
   } else {
     out = static_cast<SocketId>(sockets.size());
+    reserve_one_more(sockets, config.max_sockets);
     sockets.emplace_back();
   }
   SocketSlot& s = sockets[static_cast<std::size_t>(out)];
   s = SocketSlot{};
   s.kind = kind;
+  if (kind == SocketSlot::Kind::udp) s.udp = std::make_unique<UdpSocket>();
   // Sockets made with the same defaults share one copy of them (tcp::SharedConfig).
   if (*shared_defaults != tcp_defaults) shared_defaults = tcp::SharedConfig(tcp_defaults);
   s.tcp = shared_defaults;
@@ -70,16 +72,13 @@ void Stack::Impl::free_socket(SocketId s) {
     if (sl.kind == SocketSlot::Kind::tcp) {
       PortUse& use = tcp_ports[sl.local.port];
       --(sl.autobound ? use.autobound : use.sockets);
-      if (sl.listener) {
-        use.listening = false;
-        listeners.erase(sl.local.port);
-      }
+      if (sl.listener) listeners.erase(sl.local.port);
       if (use.unused()) tcp_ports.erase(sl.local.port);
     } else {
       udp_ports.erase(sl.local.port);
     }
   }
-  memory.update(sl.queued_bytes, 0);  // datagrams not read go with the socket
+  if (sl.udp) memory.update(sl.udp->queued_bytes, 0);  // datagrams not read go with the socket
   sl = SocketSlot{};
   free_sockets.push_back(s);
   // The last socket closed: the table gives its memory back (ids start again from 0, as
@@ -252,15 +251,13 @@ std::error_code Stack::listen(SocketId id, int backlog) {
       ec = bind(id, Endpoint{});
     }
     if (!ec) {
-      PortUse& use = s.tcp_ports[sl->local.port];
-      if (use.listening && !sl->listener) {
+      if (s.listeners.contains(sl->local.port) && !sl->listener) {
         ec = err(std::errc::address_in_use);
       } else {
         // Linux clamps the backlog to [0, somaxconn]; 0 still lets one connection wait.
         const int clamped = std::clamp(backlog, 1, 4096);
         if (!sl->listener) sl->listener = std::make_unique<Listener>();
         sl->listener->backlog = clamped;
-        use.listening = true;
         s.listeners[sl->local.port] = id;
       }
     }
@@ -304,13 +301,13 @@ std::error_code Stack::connect(SocketId id, Endpoint remote) {
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind == SocketSlot::Kind::udp) {
     if (remote == Endpoint{}) {  // connect(AF_UNSPEC): datagrams from anyone again
-      sl->remote.reset();
+      sl->udp->remote.reset();
       if (s.trace) trace_api(s, id, "connect", "AF_UNSPEC", {});
       return {};
     }
     if (!sl->bound) ec = bind(id, Endpoint{});
     if (!ec) {
-      sl->remote = remote;
+      sl->udp->remote = remote;
       sl->local.address = s.config.address;  // connected: the source address is settled
     }
     if (s.trace) trace_api(s, id, "connect", remote.to_string(), ec);
@@ -399,7 +396,7 @@ std::error_code Stack::queued(SocketId id, Queued& out) const {
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind == SocketSlot::Kind::udp) {
     // FIONREAD on a datagram socket: the size of the next datagram, which one read takes.
-    if (!sl->datagrams.empty()) out.readable = sl->datagrams.front().data.size();
+    if (!sl->udp->datagrams.empty()) out.readable = sl->udp->datagrams.front().data.size();
     return {};
   }
   if (sl->listener) return err(std::errc::invalid_argument);  // as Linux's SIOCINQ/SIOCOUTQ
@@ -417,8 +414,8 @@ std::error_code Stack::write(SocketId id, std::span<const std::uint8_t> data, st
   SocketSlot* sl = s.slot(id);
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind == SocketSlot::Kind::udp) {
-    if (!sl->remote) return err(std::errc::destination_address_required);
-    auto ec = s.udp_send(*sl, data, *sl->remote);
+    if (!sl->udp->remote) return err(std::errc::destination_address_required);
+    auto ec = s.udp_send(*sl, data, *sl->udp->remote);
     if (!ec) n = data.size();
     if (s.trace)
       trace_api(s, id, "write", std::to_string(data.size()), ec, "= " + std::to_string(n));
@@ -504,8 +501,8 @@ std::error_code Stack::getpeername(SocketId id, Endpoint& out) const {
   const SocketSlot* sl = impl_->slot(id);
   if (!sl) return err(std::errc::bad_file_descriptor);
   if (sl->kind == SocketSlot::Kind::udp) {
-    if (!sl->remote) return err(std::errc::not_connected);
-    out = *sl->remote;
+    if (!sl->udp->remote) return err(std::errc::not_connected);
+    out = *sl->udp->remote;
     return {};
   }
   const tcp::Connection* c = impl_->conn_of(id);
@@ -517,7 +514,7 @@ std::error_code Stack::getpeername(SocketId id, Endpoint& out) const {
 std::error_code Stack::socket_error(SocketId id) {
   SocketSlot* sl = impl_->slot(id);
   if (!sl) return err(std::errc::bad_file_descriptor);
-  if (sl->kind == SocketSlot::Kind::udp) return std::exchange(sl->error, {});
+  if (sl->kind == SocketSlot::Kind::udp) return std::exchange(sl->udp->error, {});
   tcp::Connection* c = impl_->conn_of(id);
   return c ? c->take_error() : std::error_code{};
 }
@@ -527,9 +524,9 @@ Readiness Stack::readiness(SocketId id) const {
   const SocketSlot* sl = impl_->slot(id);
   if (!sl) return r;
   if (sl->kind == SocketSlot::Kind::udp) {
-    r.readable = !sl->datagrams.empty() || static_cast<bool>(sl->error);
+    r.readable = !sl->udp->datagrams.empty() || static_cast<bool>(sl->udp->error);
     r.writable = true;
-    r.error = static_cast<bool>(sl->error);
+    r.error = static_cast<bool>(sl->udp->error);
     return r;
   }
   if (sl->listener) {

@@ -3,6 +3,7 @@
 // lives in ip_input.cpp / tcp_input.cpp / udp.cpp / icmp.cpp, output in ip_output.cpp.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <list>
@@ -27,6 +28,7 @@ namespace synack {
 
 using ConnId = std::uint32_t;
 inline constexpr ConnId kNoConn = ~ConnId{0};
+inline constexpr TimerId kNoTimer{~std::uint32_t{0}};
 
 struct UdpDatagram {
   Endpoint from;
@@ -42,25 +44,31 @@ struct Listener {
   std::optional<Instant> last_cookie_sent;
 };
 
+// A UDP socket's own state, apart from the slot: every TCP connection has a socket, and
+// inline these made each slot 64 bytes larger (issue 9).
+struct UdpSocket {
+  std::optional<Endpoint> remote;  // connect()ed: the only peer
+  // A list, not a deque: an empty std::deque already holds about 600 bytes.
+  std::list<UdpDatagram> datagrams;
+  std::size_t queued_bytes = 0;
+  std::error_code error;  // an ICMP error for a connected socket
+};
+
+// Ordered by alignment: a million connections have a million of these.
 struct SocketSlot {
   enum class Kind : std::uint8_t { free, tcp, udp } kind = Kind::free;
-  Endpoint local;
   bool bound = false;
   bool autobound = false;  // bound by connect() to an ephemeral port (PortUse::autobound)
   bool reuse_addr = false;
-  tcp::SharedConfig tcp;  // the options, shared with the connection made from them
+  Endpoint local;
   // TCP
   ConnId conn = kNoConn;
+  tcp::SharedConfig tcp;  // the options, shared with the connection made from them
   // Only a listening socket has one: inline (a std::optional), its deque made every
   // socket about 110 bytes larger.
   std::unique_ptr<Listener> listener;
-  // UDP
-  std::optional<Endpoint> remote;
-  // A list, not a deque: every socket has one, and an empty std::deque already holds
-  // about 600 bytes, most of an idle TCP connection's footprint after its buffers.
-  std::list<UdpDatagram> datagrams;
-  std::size_t queued_bytes = 0;
-  std::error_code error;  // UDP: an ICMP error for a connected socket
+  // UDP: exactly when kind is udp.
+  std::unique_ptr<UdpSocket> udp;
 };
 
 struct ConnSlot {
@@ -72,7 +80,8 @@ struct ConnSlot {
   bool output_waits = false;  // on Impl::output_waiting
   // One wheel timer for all of the connection's deadlines, armed at the earliest of them
   // (sync_timers): a wheel node is 32 bytes, and most connections arm one kind at a time.
-  TimerId timer{};
+  // Held only while a deadline is set (kNoTimer otherwise): an idle connection has none.
+  TimerId timer = kNoTimer;
 };
 
 struct PortUse {
@@ -81,11 +90,25 @@ struct PortUse {
   // them, to another peer (the 4-tuple tells them apart); bind() may not.
   std::uint32_t autobound = 0;
   std::uint32_t connections = 0;  // connections using it as their local port
-  bool listening = false;
+  // Whether a socket listens on it is Impl::listeners' to say, not a flag here: at 12 bytes
+  // an entry's node in tcp_ports is a 32-byte heap block instead of 48, and a client has
+  // one per connected socket (issue 9).
 
   // Nothing holds the port: its entry goes.
   bool unused() const { return sockets == 0 && autobound == 0 && connections == 0; }
 };
+
+// Room for one more element in a table of slots that grows by doubling, but not past the
+// stack's limit while under it: at a million connections a last doubling would leave up to
+// half the table spare, and a slot is a whole connection (issue 9). Past the limit (a table
+// may hold more, e.g. orphaned connections) it doubles again.
+template <class T>
+void reserve_one_more(std::vector<T>& table, std::size_t limit) {
+  if (table.size() < table.capacity()) return;
+  std::size_t next = std::max<std::size_t>(2 * table.capacity(), 16);
+  if (table.size() < limit) next = std::min(next, limit);
+  table.reserve(next);
+}
 
 struct Stack::Impl final : link::FrameSink {
   Impl(link::Link& l, const Clock& c, const StackConfig& cfg);

@@ -33,14 +33,14 @@ void Stack::Impl::udp_input(const wire::Ipv4View& ip) {
   // A connected socket takes datagrams from its peer only. As on Linux, whose socket
   // lookup does not match a connected socket for another source, a datagram no socket
   // takes is one to a closed port: counted, and answered with port unreachable.
-  if (!s || (s->remote && *s->remote != from)) {
+  if (!s || (s->udp->remote && *s->udp->remote != from)) {
     ++counters.udp.no_ports;
     drop(ip.packet(), "udp", s ? "not from the connected peer" : "no socket on port");
     send_port_unreachable(ip);
     return;
   }
   const wire::Bytes payload = parsed->payload();
-  if (s->queued_bytes + payload.size() > config.udp_receive_queue) {
+  if (s->udp->queued_bytes + payload.size() > config.udp_receive_queue) {
     ++counters.udp.rcvbuf_errors;
     drop(ip.packet(), "udp", "receive queue full");
     return;
@@ -51,9 +51,9 @@ void Stack::Impl::udp_input(const wire::Ipv4View& ip) {
     return;
   }
   ++counters.udp.in_datagrams;
-  s->queued_bytes += payload.size();
+  s->udp->queued_bytes += payload.size();
   memory.used += payload.size();
-  s->datagrams.push_back({from, std::vector<std::uint8_t>(payload.begin(), payload.end())});
+  s->udp->datagrams.push_back({from, std::vector<std::uint8_t>(payload.begin(), payload.end())});
 }
 
 std::error_code Stack::Impl::udp_send(SocketSlot& s, std::span<const std::uint8_t> data,
@@ -106,9 +106,9 @@ std::error_code Stack::Impl::udp_receive(SocketId id, std::span<std::uint8_t> ou
   SocketSlot& sl = sockets[static_cast<std::size_t>(id)];
   // A pending ICMP error is reported (and cleared) first, by a peek too, as Linux's
   // sock_error() does.
-  if (sl.error) return std::exchange(sl.error, {});
-  if (sl.datagrams.empty()) return err(std::errc::resource_unavailable_try_again);
-  UdpDatagram& d = sl.datagrams.front();
+  if (sl.udp->error) return std::exchange(sl.udp->error, {});
+  if (sl.udp->datagrams.empty()) return err(std::errc::resource_unavailable_try_again);
+  UdpDatagram& d = sl.udp->datagrams.front();
   n = std::min(out.size(), d.data.size());
   std::copy_n(d.data.begin(), n, out.begin());
   // The rest is discarded (MSG_TRUNC), unless the datagram stays for the next call.
@@ -118,9 +118,9 @@ std::error_code Stack::Impl::udp_receive(SocketId id, std::span<std::uint8_t> ou
     trace_api(*this, id, peek ? "recvfrom(MSG_PEEK)" : "recvfrom", d.from.to_string(), {},
               "= " + std::to_string(n));
   if (!peek) {
-    sl.queued_bytes -= d.data.size();
+    sl.udp->queued_bytes -= d.data.size();
     memory.used -= d.data.size();
-    sl.datagrams.pop_front();
+    sl.udp->datagrams.pop_front();
   }
   return {};
 }

@@ -280,7 +280,7 @@ bool Connection::on_rst(const Segment& seg, Instant now) {
   }
 }
 
-void Connection::challenge_ack(std::string_view why, Instant now) {
+void Connection::challenge_ack(Cause why, Instant now) {
   // RFC 5961 §7: a window of config_->challenge_ack_window starts with the first challenge
   // ACK after the previous window ended; in it at most config_->challenge_ack_limit go out.
   const std::uint32_t limit = config_->challenge_ack_limit;

@@ -48,17 +48,17 @@ Connection::Connection(Context& ctx, SharedConfig config, const FourTuple& tuple
                        Instant now)
     : ctx_(&ctx),
       config_(std::move(config)),
+      send_buffer_(config_->send_buffer, ctx.buffers),
+      receive_buffer_(config_->receive_buffer + scale_slack(*config_), ctx.buffers),
+      rto_(config_->rto_initial),
+      last_received_(now),
       tuple_(tuple),
       iss_(iss),
       snd_una_(iss),
       snd_nxt_(iss),
       snd_max_(iss),
-      send_buffer_(config_->send_buffer, ctx.buffers),
       send_buffer_seq_(iss + 1),
-      receive_buffer_(config_->receive_buffer + scale_slack(*config_), ctx.buffers),
-      rto_(config_->rto_initial, config_->rto_min, config_->rto_max),
-      cc_(send_mss_),
-      last_received_(now) {
+      cc_(kDefaultSendMss) {
   // A per-connection start for the timestamp clock, so tsval reveals neither uptime nor
   // other connections (RFC 7323 §5.4); derived from the ISS, itself a keyed hash.
   ts_offset_ = ts_offset_for(iss);
@@ -213,13 +213,13 @@ void Connection::fail(std::errc error, std::string_view cause, Instant now) {
   if (state_ == State::SynSent || state_ == State::SynReceived) {
     ++ctx_->counters.tcp.attempt_fails;
   }
-  if (!orphaned_) error_ = std::make_error_code(error);  // [RFC9293 MUST-12, MUST-47]
+  if (!orphaned_) error_ = error;  // [RFC9293 MUST-12, MUST-47]
   send_buffer_.release();
   receive_buffer_.release();
   set_state(State::Closed, cause, now);
 }
 
-void Connection::reset_with(Seq seq, bool with_ack, std::string_view cause) {
+void Connection::reset_with(Seq seq, bool with_ack, Cause cause) {
   rst_pending_ = true;
   rst_seq_ = seq;
   rst_with_ack_ = with_ack;
@@ -242,7 +242,7 @@ void Connection::restart_retransmit_timer(Instant now) {
   if (snd_una_ == snd_max_) {
     cancel(Timer::Retransmit);  // RFC 6298 (5.2): everything is acknowledged
   } else {
-    arm(Timer::Retransmit, now + rto_.rto());  // RFC 6298 (5.3)
+    arm(Timer::Retransmit, now + current_rto());  // RFC 6298 (5.3)
   }
 }
 
@@ -305,14 +305,14 @@ std::uint32_t Connection::rcv_wnd() const {
 }
 
 bool Connection::readable() const {
-  if (error_) return true;
+  if (pending_error()) return true;
   if (!receive_buffer_.empty()) return true;
   // End of stream: read() returns 0 without blocking.
   return fin_received_ || read_shutdown_ || state_ == State::Closed;
 }
 
 bool Connection::writable() const {
-  if (error_) return true;
+  if (pending_error()) return true;
   switch (state_) {
     case State::Established:
     case State::CloseWait:
@@ -329,7 +329,7 @@ bool Connection::writable() const {
 std::size_t Connection::write(std::span<const std::uint8_t> data, std::error_code& ec) {
   const AccountOnExit account{*this};
   ec.clear();
-  if (error_) {
+  if (pending_error()) {
     ec = take_error();
     return 0;
   }
@@ -391,7 +391,7 @@ std::size_t Connection::peek(std::span<std::uint8_t> out, std::error_code& ec) {
 }
 
 void Connection::nothing_to_read(std::error_code& ec) {
-  if (error_) {
+  if (pending_error()) {
     ec = take_error();
     return;
   }
@@ -424,7 +424,7 @@ void Connection::shutdown_read() {
 void Connection::close(Instant now) {
   const AccountOnExit account{*this};
   orphaned_ = true;
-  error_.clear();
+  error_ = {};
   const bool unread = !receive_buffer_.empty();
   const bool linger_abort = config_->linger.enabled && config_->linger.seconds == 0;
   if (state_ == State::SynSent) {

@@ -24,8 +24,10 @@
 #include "base/byte_ring.hpp"
 #include "stack/counters.hpp"
 #include "synack/endpoint.hpp"
+#include "tcp/cause.hpp"
 #include "tcp/config.hpp"
 #include "tcp/congestion.hpp"
+#include "tcp/optional_instant.hpp"
 #include "tcp/reassembly.hpp"
 #include "tcp/rto.hpp"
 #include "tcp/scoreboard.hpp"
@@ -142,11 +144,17 @@ class Connection {
   // Bytes written and not yet acknowledged, sent or not; SYN and FIN not counted (SIOCOUTQ).
   std::size_t bytes_unacknowledged() const { return send_buffer_.size(); }
   // The error the next call will report (SO_ERROR), if any.
-  std::error_code pending_error() const { return error_; }
-  std::error_code take_error() { return std::exchange(error_, {}); }
+  std::error_code pending_error() const {
+    return error_ == std::errc{} ? std::error_code{} : std::make_error_code(error_);
+  }
+  std::error_code take_error() {
+    const std::error_code e = pending_error();
+    error_ = {};
+    return e;
+  }
   // Why on_segment() dropped the segment it was given, if it did so for a reason the stack
   // traces as a drop (empty otherwise); reading it clears it.
-  std::string_view take_drop_reason() { return std::exchange(drop_reason_, {}); }
+  std::string_view take_drop_reason() { return std::exchange(drop_reason_, {}).text(); }
   // Bytes held: the send buffer, the receive buffer and out-of-order data (what the
   // connection charges to Context::memory).
   std::size_t buffered_bytes() const;
@@ -223,6 +231,9 @@ class Connection {
     return static_cast<std::uint32_t>(to_nanos(now) / 1'000'000) + offset;
   }
 
+  // The retransmission timeout now, within this connection's Config bounds.
+  Duration current_rto() const { return rto_.rto(config_->rto_min, config_->rto_max); }
+
   // timers.cpp: giving up (RFC 9293 §3.8.3 R2, or the user timeout)
   bool user_timeout_applies() const;
   // Why the retransmission timer, expiring at `now`, ends the connection; empty if not.
@@ -268,7 +279,7 @@ class Connection {
   std::size_t max_payload(const OutSegment& out) const;
   // Records what went out; `in_line` segments continue from SND.NXT.
   void note_sent(const OutSegment& out, Instant now, bool in_line = true);
-  void reset_with(Seq seq, bool with_ack, std::string_view cause);
+  void reset_with(Seq seq, bool with_ack, Cause cause);
 
   // Brings the charge to Context::memory up to buffered_bytes(). Every public call that can
   // change a buffer makes one of these first, so the charge is current when it returns.
@@ -295,113 +306,125 @@ class Connection {
     Context* operator->() const { return ptr; }
     explicit operator bool() const { return ptr != nullptr; }
   };
-  ContextRef ctx_;
-  SharedConfig config_;  // shared with the socket and every connection with the same options
-  FourTuple tuple_;
-  State state_ = State::Closed;
-  bool passive_ = false;   // opened by a listener (SYN_RECEIVED returns to LISTEN on RST)
-  bool orphaned_ = false;  // the application has called close()
+  // RFC 5961 §7: challenge ACKs are limited per connection (config_.challenge_ack_limit
+  // per config_.challenge_ack_window): the rest are counted and dropped.
+  void challenge_ack(Cause why, Instant now);
+  void ack_now(Cause why) {
+    if (!ack_now_) ack_cause_ = why;
+    ack_now_ = true;
+    ack_for_count_ = false;
+  }
 
+  // The members are ordered by alignment, 8-byte ones first, and the flags are bits, so
+  // that nothing is padding: an idle established connection is mostly this object (issue 9:
+  // at most 512 bytes per endpoint, the socket and the stack's tables included). Within each
+  // size they are grouped by purpose.
+
+  // --- 8-byte aligned ---
+  ContextRef ctx_;
+  SharedConfig config_;   // shared with the socket and every connection with the same options
+  ByteRing send_buffer_;  // from SND.UNA (data only, not SYN): sent-unACKed, then unsent
+  ByteRing receive_buffer_;
+  // Receiver: out-of-order data waiting for its hole to fill, and what to SACK.
+  Reassembly reassembly_;
+  Scoreboard scoreboard_;  // loss recovery: what the peer SACKed
+  // Retransmission (RFC 6298) and round-trip timing (one timed segment, Karn's rule).
+  RtoEstimator rto_;
+  Instant rtt_start_{};
+  // Linux's retrans_stamp: the first retransmission since the last progress (the first
+  // SYN while connecting), from which TCP_USER_TIMEOUT counts.
+  OptionalInstant retrans_stamp_;
+  // The first persist timer expiry since the peer's window was last open (Linux's
+  // icsk_probes_tstamp), from which TCP_USER_TIMEOUT counts.
+  OptionalInstant probes_stamp_;
+  Instant challenge_window_start_{};  // see challenge_ack()
+  Instant last_received_{};
+  // Each timer's deadline, kUnarmed when not armed (half the size of an optional).
+  static constexpr Instant kUnarmed = Instant::max();
+  std::array<Instant, kTimerCount> timers_{kUnarmed, kUnarmed, kUnarmed, kUnarmed, kUnarmed};
+  std::size_t unacked_bytes_ = 0;  // received since our last ACK
+  std::size_t charged_ = 0;        // bytes charged to Context::memory
+
+  // --- 4-byte aligned ---
+  FourTuple tuple_;
   // Send sequence variables (RFC 9293 §3.3.1).
   Seq iss_, snd_una_, snd_nxt_;
   Seq snd_max_;  // the highest SND.NXT so far (SND.NXT steps back on timeout)
   std::uint32_t snd_wnd_ = 0;
   std::uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (RFC 9293 §3.8.6.2.1)
   Seq snd_wl1_, snd_wl2_;
-  std::uint8_t snd_wscale_ = 0;   // the peer's shift: applied to windows we receive
-  std::uint16_t send_mss_ = 536;  // RFC 9293 §3.7.1: 536 unless the peer says more
-
+  Seq send_buffer_seq_;  // the sequence number of the send buffer's front byte
   // Receive sequence variables.
   Seq irs_, rcv_nxt_;
   Seq rcv_adv_;                  // the right edge of the window we advertised: it never moves left
-  std::uint8_t rcv_wscale_ = 0;  // our shift: applied to windows we send
-
-  ByteRing send_buffer_;  // from SND.UNA (data only, not SYN): sent-unACKed, then unsent
-  Seq send_buffer_seq_;   // the sequence number of the send buffer's front byte
-  bool fin_queued_ = false;
-  ByteRing receive_buffer_;
-  bool fin_received_ = false;
-  bool read_shutdown_ = false;
-
+  std::optional<Seq> peer_fin_;  // a FIN that arrived ahead of data
+  std::optional<wire::SackBlock> dsack_;  // RFC 2883: a duplicate to report first
   // Acknowledgment state (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
-  bool ack_now_ = false;
-  // The ACK due is owed only for the count of bytes received (every second segment): one
-  // ACK after several such segments says all they would (see output_can_wait).
-  bool ack_for_count_ = false;
-  std::string_view ack_cause_ = "ack";  // why, for the trace: the first reason given
-  void ack_now(std::string_view why) {
-    if (!ack_now_) ack_cause_ = why;
-    ack_now_ = true;
-    ack_for_count_ = false;
-  }
-  // RFC 5961 §7: challenge ACKs are limited per connection (config_.challenge_ack_limit
-  // per config_.challenge_ack_window): the rest are counted and dropped.
-  void challenge_ack(std::string_view why, Instant now);
-  Instant challenge_window_start_{};
+  Seq last_ack_sent_;
   std::uint32_t challenge_acks_in_window_ = 0;
-  std::string_view drop_reason_;   // see take_drop_reason()
-  std::size_t unacked_bytes_ = 0;  // received since our last ACK
-  bool rst_pending_ = false;       // send RST on the next output
-  bool rst_with_ack_ = false;      // our abort (RST+ACK, as Linux) rather than a reply to a segment
-  Seq rst_seq_;
-  std::string_view rst_cause_;    // for the trace
-  bool keepalive_probe_ = false;  // send a keepalive probe on the next output
-  bool window_scaling_ = false;   // both SYNs carried the window scale option
-
-  // Options both SYNs carried.
-  bool sack_ok_ = false;  // RFC 2018
-  bool ts_ok_ = false;    // RFC 7323 timestamps
+  Seq rst_seq_;  // the sequence number of the RST owed (rst_pending_)
+  // RFC 7323 timestamps.
   std::uint32_t ts_recent_ = 0;
   std::uint32_t ts_offset_ = 0;  // a per-connection random start for our clock (RFC 7323 §5.4)
-  Seq last_ack_sent_;
-
-  // Receiver: out-of-order data waiting for its hole to fill, and what to SACK.
-  Reassembly reassembly_;
-  std::optional<Seq> peer_fin_;           // a FIN that arrived ahead of data
-  std::optional<wire::SackBlock> dsack_;  // RFC 2883: a duplicate to report first
-
-  // Retransmission (RFC 6298) and round-trip timing (one timed segment, Karn's rule).
-  RtoEstimator rto_;
-  int retries_ = 0;
-  // Linux's retrans_stamp: the first retransmission since the last progress (the first
-  // SYN while connecting), from which TCP_USER_TIMEOUT counts.
-  std::optional<Instant> retrans_stamp_;
+  // Retransmission and probes.
   std::optional<Seq> rtt_seq_;  // timed segment: a sample when an ACK passes it
-  Instant rtt_start_{};
+  int retries_ = 0;
   int persist_backoff_ = 0;
   int window_probes_ = 0;  // persist timer expiries since the peer last sent anything
-  // The first persist timer expiry since the peer's window was last open (Linux's
-  // icsk_probes_tstamp), from which TCP_USER_TIMEOUT counts.
-  std::optional<Instant> probes_stamp_;
-  bool window_probe_ = false;  // send a zero-window probe on the next output
-
+  int keepalive_probes_ = 0;
   // Congestion control and loss recovery.
   // Inline rather than behind a pointer: Reno is the only algorithm, and a separate
   // allocation cost every connection ~56 bytes. A second one would make this a variant.
   Reno cc_;
-  Scoreboard scoreboard_;
   int dup_acks_ = 0;
-  bool in_recovery_ = false;
-  bool recovered_once_ = false;  // recover_ is meaningful
-  bool rtx_first_ = false;       // retransmit the segment at SND.UNA next (fast retransmit)
-  Seq recover_;                  // RFC 6582 "recover": SND.MAX when recovery began
-  Seq high_rxt_;                 // RFC 6675 HighRxt: the highest octet retransmitted
+  Seq recover_;   // RFC 6582 "recover": SND.MAX when recovery began
+  Seq high_rxt_;  // RFC 6675 HighRxt: the highest octet retransmitted
   // Undo of a spurious recovery: the window before it, and how many of its
   // retransmissions have not yet been reported as duplicates (D-SACK); -1: nothing to undo.
   std::uint32_t prior_cwnd_ = 0, prior_ssthresh_ = 0;
   int undo_retrans_ = -1;
-
-  int keepalive_probes_ = 0;
-  Instant last_received_{};
-
-  // Each timer's deadline, kUnarmed when not armed (half the size of an optional).
-  static constexpr Instant kUnarmed = Instant::max();
-  std::array<Instant, kTimerCount> timers_{kUnarmed, kUnarmed, kUnarmed, kUnarmed, kUnarmed};
-  std::error_code error_;
-
-  std::size_t charged_ = 0;  // bytes charged to Context::memory
+  std::errc error_{};  // the error the next call reports (pending_error()); {}: none
   // The right edge (RCV.ADV) the last check_invariants() saw: it must never move left.
   mutable std::optional<Seq> checked_rcv_adv_;
+
+  // --- 2 and 1 bytes ---
+  // RFC 9293 §3.7.1: 536 unless the peer says more (cc_, declared before, starts from it too).
+  static constexpr std::uint16_t kDefaultSendMss = 536;
+  std::uint16_t send_mss_ = kDefaultSendMss;
+  State state_ = State::Closed;
+  std::uint8_t snd_wscale_ = 0;  // the peer's shift: applied to windows we receive
+  std::uint8_t rcv_wscale_ = 0;  // our shift: applied to windows we send
+  Cause ack_cause_ = "ack";      // why, for the trace: the first reason given
+  Cause rst_cause_;              // for the trace
+  Cause drop_reason_;            // see take_drop_reason()
+
+  // --- Flags, one bit each ---
+  bool passive_ : 1 = false;   // opened by a listener (SYN_RECEIVED returns to LISTEN on RST)
+  bool orphaned_ : 1 = false;  // the application has called close()
+  bool fin_queued_ : 1 = false;
+  bool fin_received_ : 1 = false;
+  bool read_shutdown_ : 1 = false;
+  bool ack_now_ : 1 = false;  // an ACK is owed now (ack_cause_ says why)
+  // The ACK owed is owed only for the count of bytes received (every second segment): one
+  // ACK after several such segments says all they would (see output_can_wait).
+  bool ack_for_count_ : 1 = false;
+  bool rst_pending_ : 1 = false;   // send RST on the next output
+  bool rst_with_ack_ : 1 = false;  // our abort (RST+ACK, as Linux) rather than a reply to a segment
+  bool keepalive_probe_ : 1 = false;  // send a keepalive probe on the next output
+  bool window_probe_ : 1 = false;     // send a zero-window probe on the next output
+  // Options both SYNs carried.
+  bool window_scaling_ : 1 = false;  // the window scale option
+  bool sack_ok_ : 1 = false;         // RFC 2018
+  bool ts_ok_ : 1 = false;           // RFC 7323 timestamps
+  // Loss recovery.
+  bool in_recovery_ : 1 = false;
+  bool recovered_once_ : 1 = false;  // recover_ is meaningful
+  bool rtx_first_ : 1 = false;       // retransmit the segment at SND.UNA next (fast retransmit)
 };
+
+// Issue 9: a million idle connections, at most 512 bytes per endpoint with the socket and
+// the stack's tables; the Connection was 592 bytes before its members were packed. A
+// member added here is paid for a million times: keep it under this (or raise it knowing).
+static_assert(sizeof(Connection) <= 448, "the TCB grew: see the comment above");
 
 }  // namespace synack::tcp

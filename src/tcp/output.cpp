@@ -125,7 +125,7 @@ void Connection::note_sent(const OutSegment& out, Instant now, bool in_line) {
       rtt_start_ = now;
     }
   }
-  if (!deadline(Timer::Retransmit)) arm(Timer::Retransmit, now + rto_.rto());  // RFC 6298 (5.1)
+  if (!deadline(Timer::Retransmit)) arm(Timer::Retransmit, now + current_rto());  // RFC 6298 (5.1)
 }
 
 bool Connection::next_segment(Instant now, OutSegment& out) {
@@ -145,7 +145,7 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
     rst_pending_ = false;
     fill_header(out, rst_seq_, rst_with_ack_ ? TcpFlags::rst | TcpFlags::ack : TcpFlags::rst, now);
     if (rst_with_ack_) out.header.ack = rcv_nxt_.raw();
-    out.cause = rst_cause_;
+    out.cause = rst_cause_.text();
     ++ctx_->counters.tcp.out_rsts;
     ++ctx_->counters.tcp.out_segs;
     return true;
@@ -177,7 +177,7 @@ bool Connection::next_segment(Instant now, OutSegment& out) {
     // back, and an ACK numbered below what the peer has received would fail its sequence
     // check, its ACK field unread.
     fill_header(out, snd_max_, TcpFlags::ack, now);
-    out.cause = ack_cause_;
+    out.cause = ack_cause_.text();
     note_sent(out, now, false);
     return true;
   }
@@ -251,7 +251,7 @@ void Connection::hold_output(std::size_t avail, Instant now) {
   // override timeout (§3.8.6.2.1) for a window too small to fill. It backs off, and never
   // gives up while the peer answers.
   if (avail > 0 && snd_una_ == snd_max_ && !deadline(Timer::Persist)) {
-    Duration wait = rto_.rto();
+    Duration wait = current_rto();
     for (int i = 0; i < persist_backoff_ && wait < config_->rto_max; ++i) wait *= 2;
     arm(Timer::Persist,
         clamp_to_user_timeout(now + std::min(wait, config_->rto_max), probes_stamp_, now));

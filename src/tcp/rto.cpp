@@ -22,10 +22,10 @@ void RtoEstimator::on_sample(Duration rtt) {
   backoff_ = 0;
 }
 
-Duration RtoEstimator::rto() const {
-  Duration base = std::clamp(rto_, min_, max_);
-  for (int i = 0; i < backoff_ && base < max_; ++i) base *= 2;
-  return std::min(base, max_);
+Duration RtoEstimator::rto(Duration min, Duration max) const {
+  Duration base = std::clamp(rto_, min, max);
+  for (int i = 0; i < backoff_ && base < max; ++i) base *= 2;
+  return std::min(base, max);
 }
 
 }  // namespace synack::tcp

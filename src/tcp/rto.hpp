@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 
 #include "synack/time.hpp"
 
@@ -10,14 +11,15 @@ namespace synack::tcp {
 
 class RtoEstimator {
  public:
-  RtoEstimator(Duration initial, Duration min, Duration max)
-      : rto_(initial), min_(min), max_(max) {}
+  // The bounds are not kept here: every connection with the same options shares them, so
+  // rto() takes them from the Config (16 bytes less per connection).
+  explicit RtoEstimator(Duration initial) : rto_(initial) {}
 
   // RFC 6298 (2.2) for the first sample, (2.3) after: alpha = 1/8, beta = 1/4. A valid
   // sample also ends a backoff (RFC 6298 §5, after (5.7)).
   void on_sample(Duration rtt);
   // RFC 6298 (5.5): the timer expired; double the RTO up to the maximum.
-  void back_off() { backoff_ = std::min(backoff_ + 1, 30); }
+  void back_off() { backoff_ = static_cast<std::uint8_t>(std::min(backoff_ + 1, 30)); }
   // There is no reset on a mere ACK: Karn's algorithm keeps the doubled value for the next
   // segments until one that was never retransmitted is acknowledged and measured (RFC 6298
   // §5, after (5.7); Linux tcp_ack_update_rtt: "only reset backoff on valid RTT
@@ -33,7 +35,8 @@ class RtoEstimator {
   }
   static constexpr Duration kSynTimeoutFallback = seconds(3);
 
-  Duration rto() const;
+  // The RTO now: bounded by [min, max], then doubled per backoff up to max.
+  Duration rto(Duration min, Duration max) const;
   int backoff() const { return backoff_; }
   bool has_sample() const { return has_sample_; }
   Duration srtt() const { return srtt_; }
@@ -41,10 +44,9 @@ class RtoEstimator {
 
  private:
   Duration rto_;
-  Duration min_, max_;
   Duration srtt_{}, rttvar_{};
   bool has_sample_ = false;
-  int backoff_ = 0;
+  std::uint8_t backoff_ = 0;  // at most 30
 };
 
 }  // namespace synack::tcp

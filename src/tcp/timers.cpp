@@ -38,7 +38,7 @@ void Connection::on_timer(Timer timer, Instant now) {
       if (retries_ > 1) scoreboard_.clear();
       snd_nxt_ = snd_una_;  // go back and resend from the oldest unacknowledged octet (5.4)
       arm(Timer::Retransmit,
-          clamp_to_user_timeout(now + rto_.rto(), retrans_stamp_, now));  // (5.6)
+          clamp_to_user_timeout(now + current_rto(), retrans_stamp_, now));  // (5.6)
       return;
     }
     case Timer::DelayedAck:
