@@ -69,11 +69,21 @@ void ByteRing::commit(std::size_t n) {
 std::size_t ByteRing::copy_out(std::size_t offset, std::span<std::uint8_t> out) const {
   if (offset >= size_) return 0;
   const std::size_t n = std::min(out.size(), size_ - offset);
+  if (n == 0) return 0;
+  const auto [first, second] = pieces(offset, n);
+  std::memcpy(out.data(), first.data(), first.size());
+  std::memcpy(out.data() + first.size(), second.data(), second.size());
+  return n;
+}
+
+std::array<std::span<const std::uint8_t>, 2> ByteRing::pieces(std::size_t offset,
+                                                              std::size_t n) const {
+  assert(offset + n <= size_);
+  if (n == 0) return {};
   const std::size_t start = (head_ + offset) % capacity_;
   const std::size_t first = std::min(n, capacity_ - start);
-  std::memcpy(out.data(), data_ + start, first);
-  std::memcpy(out.data() + first, data_, n - first);
-  return n;
+  return {std::span<const std::uint8_t>(data_ + start, first),
+          std::span<const std::uint8_t>(data_, n - first)};
 }
 
 void ByteRing::consume(std::size_t n) {

@@ -9,6 +9,7 @@
 // is the configured size throughout.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -46,6 +47,9 @@ class ByteRing {
   std::size_t push(std::span<const std::uint8_t> data);
   // Copies up to out.size() bytes starting `offset` bytes past the front; returns how many.
   std::size_t copy_out(std::size_t offset, std::span<std::uint8_t> out) const;
+  // The bytes [offset, offset + n) of the content, n at most what is there past offset, where
+  // they lie: one piece, or two when they wrap around the end of the storage.
+  std::array<std::span<const std::uint8_t>, 2> pieces(std::size_t offset, std::size_t n) const;
   // Writes `data` at `offset` past the front, within capacity, without changing size():
   // for out-of-order data placed ahead of what is readable.
   void write_at(std::size_t offset, std::span<const std::uint8_t> data);

@@ -17,14 +17,15 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
   // else in tx.
   std::span<std::uint8_t> frame = link.lend(kIp + header + out.payload_length);
   if (frame.empty()) frame = tx;
-  if (out.payload_length > 0 && payload) {
-    payload->copy_out(out.payload_offset, frame.subspan(kIp + header, out.payload_length));
-  }
   const wire::MutableBytes segment = frame.subspan(kIp);
   const std::uint32_t src = tuple.local.address.to_u32(), dst = tuple.remote.address.to_u32();
+  const auto data = payload ? payload->pieces(out.payload_offset, out.payload_length)
+                            : std::array<wire::Bytes, 2>{};
   if (link.max_segmented_frame() != 0) {
     // With segmentation offload the link completes each piece's checksum [RFC9293 MUST-2]
     // from the pseudo-header sum left in the field (a segment without data too).
+    std::uint8_t* to = segment.data() + header;
+    for (const wire::Bytes piece : data) to = std::copy(piece.begin(), piece.end(), to);
     const std::size_t len =
         wire::write_tcp_in_place_for_offload(segment, out.header, out.payload_length, src, dst);
     send_ip(tuple.remote.address, wire::kTcp, len, out.cause,
@@ -32,9 +33,8 @@ void Stack::Impl::send_tcp(const FourTuple& tuple, const tcp::OutSegment& out,
             frame.data());
     return;
   }
-  // Otherwise the builder computes it [RFC9293 MUST-2].
-  const std::size_t len =
-      wire::write_tcp_in_place(segment, out.header, out.payload_length, src, dst);
+  // Otherwise the builder computes it [RFC9293 MUST-2], summing the data as it copies it.
+  const std::size_t len = wire::write_tcp_gathering(segment, out.header, data, src, dst);
   send_ip(tuple.remote.address, wire::kTcp, len, out.cause, 0, 1, frame.data());
 }
 

@@ -65,13 +65,42 @@ inline std::uint64_t load_tail(const std::uint8_t* p, std::size_t n) {
 // 64-bit lane (no carry can leave a lane before 2^32 words), and since 2^32 ≡ 2^16 ≡ 1
 // (mod 2^16 - 1), a sum of 32-bit words folds to the same one's-complement sum as one of
 // 16-bit words (RFC 1071 §2C: any word size). Twice the scalar loop's bytes per cycle,
-// whose carry chains bound it. Advances `p` and `n` past what it summed.
-__attribute__((target("avx2"))) std::uint64_t sum_avx2(const std::uint8_t*& p, std::size_t& n) {
+// whose carry chains bound it. With `to`, each block is also stored there: a copy and its
+// sum in one pass over the data. Advances `p`, `to` and `n` past what it summed.
+template <bool kCopy>
+__attribute__((target("avx2"))) std::uint64_t sum_avx2(const std::uint8_t*& p, std::uint8_t*& to,
+                                                       std::size_t& n) {
   const __m256i low_half = _mm256_set1_epi64x(0xffffffff);
   __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+  while (n >= 128) {
+    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+    const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64));
+    const __m256i z = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 96));
+    if constexpr (kCopy) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), w);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + 32), x);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + 64), y);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + 96), z);
+      to += 128;
+    }
+    a = _mm256_add_epi64(
+        a, _mm256_add_epi64(_mm256_and_si256(w, low_half), _mm256_and_si256(x, low_half)));
+    b = _mm256_add_epi64(b, _mm256_add_epi64(_mm256_srli_epi64(w, 32), _mm256_srli_epi64(x, 32)));
+    c = _mm256_add_epi64(
+        c, _mm256_add_epi64(_mm256_and_si256(y, low_half), _mm256_and_si256(z, low_half)));
+    d = _mm256_add_epi64(d, _mm256_add_epi64(_mm256_srli_epi64(y, 32), _mm256_srli_epi64(z, 32)));
+    p += 128;
+    n -= 128;
+  }
   while (n >= 64) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+    if constexpr (kCopy) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), x);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + 32), y);
+      to += 64;
+    }
     a = _mm256_add_epi64(a, _mm256_and_si256(x, low_half));
     b = _mm256_add_epi64(b, _mm256_srli_epi64(x, 32));
     c = _mm256_add_epi64(c, _mm256_and_si256(y, low_half));
@@ -92,15 +121,12 @@ bool has_avx2() {
 #endif
 
 // The one's-complement sum of `data` read as big-endian 16-bit words (an odd last byte is
-// padded with zero), folded to 16 bits. The sum is byte-order independent (RFC 1071 §2B):
-// we add native 64-bit words and swap once at the end. Four accumulators keep four
-// add-with-carry chains in flight; one chain is bound by its carry to one add per two cycles.
-std::uint16_t sum_words(const std::uint8_t* p, std::size_t n) {
-  std::uint64_t a = 0, b = 0, c = 0, d = 0;
-#if defined(__x86_64__)
-  // A header is summed faster than the vector unit is set up; a segment's payload is not.
-  if (n >= 256 && has_avx2()) a = sum_avx2(p, n);
-#endif
+// padded with zero), folded to 16 bits, added to `a` (what the vector loop summed of the
+// words before `p`). The sum is byte-order independent (RFC 1071 §2B): we add native
+// 64-bit words and swap once at the end. Four accumulators keep four add-with-carry chains
+// in flight; one chain is bound by its carry to one add per two cycles.
+std::uint16_t sum_words_from(std::uint64_t a, const std::uint8_t* p, std::size_t n) {
+  std::uint64_t b = 0, c = 0, d = 0;
   while (n >= 64) {
     a = add_carry(a, load64(p));
     b = add_carry(b, load64(p + 8));
@@ -140,6 +166,30 @@ std::uint16_t sum_words(const std::uint8_t* p, std::size_t n) {
   return folded;
 }
 
+// A header is summed faster than the vector unit is set up; a segment's payload is not.
+constexpr std::size_t kVectorFrom = 256;
+
+std::uint16_t sum_words(const std::uint8_t* p, std::size_t n) {
+  std::uint64_t a = 0;
+#if defined(__x86_64__)
+  if (n >= kVectorFrom && has_avx2()) {
+    std::uint8_t* none = nullptr;
+    a = sum_avx2<false>(p, none, n);
+  }
+#endif
+  return sum_words_from(a, p, n);
+}
+
+// Copies n bytes from p to `to` and returns sum_words(p, n).
+std::uint16_t copy_sum_words(std::uint8_t* to, const std::uint8_t* p, std::size_t n) {
+  std::uint64_t a = 0;
+#if defined(__x86_64__)
+  if (n >= kVectorFrom && has_avx2()) a = sum_avx2<true>(p, to, n);
+#endif
+  std::memcpy(to, p, n);
+  return sum_words_from(a, p, n);
+}
+
 }  // namespace
 
 void ChecksumAccumulator::add(Bytes data) {
@@ -154,6 +204,21 @@ void ChecksumAccumulator::add(Bytes data) {
   }
   const std::uint16_t s = sum_words(p, n);
   sum_ += s;
+  odd_ = (n % 2) != 0;
+}
+
+void ChecksumAccumulator::add_copying(std::uint8_t* to, Bytes data) {
+  const std::uint8_t* p = data.data();
+  std::size_t n = data.size();
+  if (n == 0) return;
+  if (odd_) {  // as in add()
+    *to++ = p[0];
+    sum_ += p[0];
+    ++p;
+    --n;
+    odd_ = false;
+  }
+  sum_ += copy_sum_words(to, p, n);
   odd_ = (n % 2) != 0;
 }
 

@@ -14,6 +14,9 @@ namespace synack::wire {
 class ChecksumAccumulator {
  public:
   void add(Bytes data);
+  // Adds `data` and copies it to `to` (data.size() bytes, not overlapping it) in the same
+  // pass: a segment's payload is summed as it is copied into the frame, read once.
+  void add_copying(std::uint8_t* to, Bytes data);
   void add_u16(std::uint16_t v) { sum_ += odd_ ? swap16(v) : v; }
   void add_u32(std::uint32_t v) {
     add_u16(static_cast<std::uint16_t>(v >> 16)), add_u16(static_cast<std::uint16_t>(v));

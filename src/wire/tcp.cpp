@@ -106,6 +106,26 @@ std::size_t write_tcp_in_place(MutableBytes out, const TcpHeader& header,
   return total;
 }
 
+std::size_t write_tcp_gathering(MutableBytes out, const TcpHeader& header,
+                                std::span<const Bytes> payload, std::uint32_t src,
+                                std::uint32_t dst) {
+  std::size_t payload_length = 0;
+  for (const Bytes piece : payload) payload_length += piece.size();
+  const std::size_t total = write_tcp_header(out, header, payload_length);
+  if (total == 0) return 0;
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, src, dst, ip_protocol_tcp, static_cast<std::uint16_t>(total));
+  const std::size_t header_length = total - payload_length;
+  acc.add(out.first(header_length));
+  std::uint8_t* to = out.data() + header_length;
+  for (const Bytes piece : payload) {
+    acc.add_copying(to, piece);
+    to += piece.size();
+  }
+  store_be16(out.data() + 16, acc.finish());
+  return total;
+}
+
 std::size_t write_tcp(MutableBytes out, const TcpHeader& header, Bytes payload, std::uint32_t src,
                       std::uint32_t dst) {
   const std::size_t header_length = tcp_header_length(header);

@@ -164,6 +164,11 @@ std::size_t tcp_header_length(const TcpHeader& header);
 [[nodiscard]] std::size_t write_tcp_in_place_for_offload(MutableBytes out, const TcpHeader& header,
                                                          std::size_t payload_length,
                                                          std::uint32_t src, std::uint32_t dst);
+// Gathering: the payload, in pieces (a ring's two, say), is copied to follow the header and
+// summed as it is copied, one pass over the data rather than a copy and then a sum.
+[[nodiscard]] std::size_t write_tcp_gathering(MutableBytes out, const TcpHeader& header,
+                                              std::span<const Bytes> payload, std::uint32_t src,
+                                              std::uint32_t dst);
 // Copying: `payload` is copied to follow the header (memmove, so it may overlap `out`).
 [[nodiscard]] std::size_t write_tcp(MutableBytes out, const TcpHeader& header, Bytes payload,
                                     std::uint32_t src, std::uint32_t dst);

@@ -116,6 +116,27 @@ TEST(ChecksumAccumulator, EveryTwoWaySplitOfEveryLengthUpTo2048) {
   }
 }
 
+TEST(ChecksumAccumulator, AddingWhileCopyingSumsAndCopiesEveryLengthAndSplit) {
+  // The copy is exact and the sum that of add(), whatever half word an earlier piece left.
+  std::mt19937 rng(4);
+  for (std::size_t length = 0; length <= 2048; length += (length < 600 ? 1 : 61)) {
+    const auto b = random_bytes(rng, length);
+    for (const std::size_t lead :
+         {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+      const auto head = random_bytes(rng, lead);
+      ChecksumAccumulator plain, copying;
+      plain.add(head);
+      copying.add(head);
+      plain.add(b);
+      std::vector<std::uint8_t> to(length + 1, 0xee);
+      copying.add_copying(to.data(), b);
+      ASSERT_EQ(copying.sum(), plain.sum()) << "length " << length << " lead " << lead;
+      ASSERT_TRUE(std::equal(b.begin(), b.end(), to.begin())) << "length " << length;
+      ASSERT_EQ(to[length], 0xee) << "nothing past the end";
+    }
+  }
+}
+
 TEST(ChecksumAccumulator, ThreeWaySplitsAtEveryParityOfEveryLengthUpTo2048) {
   // Two cut points, each at an odd or an even position: odd-odd hands a pending half word
   // through a middle piece and back.
