@@ -1,6 +1,7 @@
 #include "bench/scenarios/stack_pair.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "tcp/config.hpp"
 
@@ -91,10 +92,23 @@ std::vector<std::pair<SocketId, SocketId>> StackPair::open(SocketId listener, st
       clients.push_back(c);
     }
     if (!settle()) return out;
+    // Paired by port: accept() returns connections in the order their handshakes ended,
+    // which need not be the order of the connect() calls. A stream that wrote to one
+    // connection and read another's peer stopped writing when its reads were done, and
+    // stalled the stream reading the connection it left unfinished.
+    std::unordered_map<std::uint16_t, SocketId> by_port;
     for (const SocketId c : clients) {
+      Endpoint local{};
+      if (client_->getsockname(c, local)) return out;
+      by_port.emplace(local.port, c);
+    }
+    for (std::size_t i = 0; i < batch; ++i) {
       SocketId s{};
-      if (server_->accept(listener, s)) return out;
-      out.emplace_back(c, s);
+      Endpoint peer{};
+      if (server_->accept(listener, s, &peer)) return out;
+      const auto c = by_port.find(peer.port);
+      if (c == by_port.end()) return out;
+      out.emplace_back(c->second, s);
     }
     done += batch;
   }
