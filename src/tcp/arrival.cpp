@@ -124,7 +124,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
       // Data we already have, arriving again: report it (RFC 2883 §4.1.1), so the sender
       // can tell a needless retransmission from a loss.
       const Seq end = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
-      dsack_ = wire::SackBlock{seg.seq.raw(), earliest(end, rcv_nxt_).raw()};
+      set_dsack(seg.seq, earliest(end, rcv_nxt_));
     }
     if (state_ == State::TimeWait && seg.has(TcpFlags::fin)) {
       // A retransmitted FIN in TIME_WAIT lies below RCV.NXT: re-ACK it and restart the
@@ -210,8 +210,8 @@ void Connection::on_segment_syn_sent(const Segment& seg, Instant now) {
   snd_wl2_ = seg.ack;
   if (ack_ok) {
     snd_una_ = seg.ack;
-    if (rtt_seq_ && retries_ == 0) rto_.on_sample(now - rtt_start_);  // Karn
-    rtt_seq_.reset();
+    if (has_rtt_seq_ && retries_ == 0) rto_.on_sample(now - rtt_start_);  // Karn
+    has_rtt_seq_ = false;
     if (retries_ > 0) rto_.fall_back_after_syn_timeout();  // RFC 6298 (5.7)
     retries_ = 0;
     retrans_stamp_.reset();
@@ -401,7 +401,9 @@ bool Connection::on_ack(const Segment& seg, Instant now) {
 }
 
 void Connection::schedule_ack(std::size_t bytes, Instant now) {
-  unacked_bytes_ += bytes;
+  // Saturating: no count past 4 GiB changes the answer below.
+  unacked_bytes_ =
+      static_cast<std::uint32_t>(std::min<std::size_t>(unacked_bytes_ + bytes, UINT32_MAX));
   // RFC 5681 §4.2: an ACK for at least every second full-sized segment; otherwise within
   // the delayed-ACK time (RFC 9293 §3.8.6.3: well under 0.5 s [RFC9293 MUST-40]).
   if (unacked_bytes_ >= 2u * (send_mss_ - (ts_ok_ ? 12u : 0u))) {
@@ -442,10 +444,10 @@ void Connection::on_text(const Segment& seg, Instant now) {
     if (dup >= data.size()) {
       // All of it is old: ACK at once, reporting the duplicate (RFC 2883 §4.1.1).
       ack_now("ack: duplicate (D-SACK)");
-      dsack_ = wire::SackBlock{start.raw(), (start + data.size()).raw()};
+      set_dsack(start, start + data.size());
       return;
     }
-    dsack_ = wire::SackBlock{start.raw(), rcv_nxt_.raw()};
+    set_dsack(start, rcv_nxt_);
     data = data.subspan(dup);
     start = rcv_nxt_;
   }
@@ -482,7 +484,7 @@ void Connection::on_text(const Segment& seg, Instant now) {
       return;
     }
     if (added == Reassembly::Added::duplicate) {
-      dsack_ = wire::SackBlock{start.raw(), end.raw()};
+      set_dsack(start, end);
       return;
     }
     if (!read_shutdown_) receive_buffer_.write_at(receive_buffer_.size() + offset, data);
@@ -503,7 +505,7 @@ void Connection::on_text(const Segment& seg, Instant now) {
   } else {
     schedule_ack(data.size(), now);
   }
-  if (peer_fin_ && *peer_fin_ == rcv_nxt_) take_fin(now);
+  if (has_peer_fin_ && peer_fin_ == rcv_nxt_) take_fin(now);
 }
 
 // 3.10.7.4 eighth.
@@ -518,7 +520,10 @@ void Connection::on_fin(const Segment& seg, Instant now) {
   // Out of order (the data before it is missing): it counts once that data arrives. A
   // bare FIN gets a duplicate ACK at once that shows the sender the hole (RFC 5681 §4.2);
   // data in the segment was counted and ACKed by the seventh step already.
-  if (in_window(fin, rcv_nxt_, rcv_wnd() + 1)) peer_fin_ = fin;
+  if (in_window(fin, rcv_nxt_, rcv_wnd() + 1)) {
+    peer_fin_ = fin;
+    has_peer_fin_ = true;
+  }
   if (seg.payload.empty()) {
     ++ctx_->counters.tcp.out_of_order;
     ack_now("dup ack: FIN out of order");
@@ -527,7 +532,7 @@ void Connection::on_fin(const Segment& seg, Instant now) {
 
 void Connection::take_fin(Instant now) {
   if (fin_received_) return;
-  peer_fin_.reset();
+  has_peer_fin_ = false;
   rcv_nxt_ += 1;
   fin_received_ = true;
   ack_now("ack of FIN");

@@ -309,6 +309,14 @@ class Connection {
   // RFC 5961 §7: challenge ACKs are limited per connection (config_.challenge_ack_limit
   // per config_.challenge_ack_window): the rest are counted and dropped.
   void challenge_ack(Cause why, Instant now);
+  static void bump(std::uint16_t& count) {
+    if (count < UINT16_MAX) ++count;
+  }
+  static int count_limit(int limit) { return std::min(limit, static_cast<int>(UINT16_MAX)); }
+  void set_dsack(Seq left, Seq right) {
+    dsack_ = wire::SackBlock{left.raw(), right.raw()};
+    has_dsack_ = true;
+  }
   void ack_now(Cause why) {
     if (!ack_now_) ack_cause_ = why;
     ack_now_ = true;
@@ -342,8 +350,7 @@ class Connection {
   // Each timer's deadline, kUnarmed when not armed (half the size of an optional).
   static constexpr Instant kUnarmed = Instant::max();
   std::array<Instant, kTimerCount> timers_{kUnarmed, kUnarmed, kUnarmed, kUnarmed, kUnarmed};
-  std::size_t unacked_bytes_ = 0;  // received since our last ACK
-  std::size_t charged_ = 0;        // bytes charged to Context::memory
+  std::size_t charged_ = 0;  // bytes charged to Context::memory
 
   // --- 4-byte aligned ---
   FourTuple tuple_;
@@ -356,9 +363,11 @@ class Connection {
   Seq send_buffer_seq_;  // the sequence number of the send buffer's front byte
   // Receive sequence variables.
   Seq irs_, rcv_nxt_;
-  Seq rcv_adv_;                  // the right edge of the window we advertised: it never moves left
-  std::optional<Seq> peer_fin_;  // a FIN that arrived ahead of data
-  std::optional<wire::SackBlock> dsack_;  // RFC 2883: a duplicate to report first
+  Seq rcv_adv_;              // the right edge of the window we advertised: it never moves left
+  Seq peer_fin_;             // a FIN that arrived ahead of data, when has_peer_fin_
+  wire::SackBlock dsack_{};  // RFC 2883: a duplicate to report first, when has_dsack_
+  // Received since our last ACK: at most a receive buffer's worth (saturates, see schedule_ack).
+  std::uint32_t unacked_bytes_ = 0;
   // Acknowledgment state (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
   Seq last_ack_sent_;
   std::uint32_t challenge_acks_in_window_ = 0;
@@ -367,27 +376,32 @@ class Connection {
   std::uint32_t ts_recent_ = 0;
   std::uint32_t ts_offset_ = 0;  // a per-connection random start for our clock (RFC 7323 §5.4)
   // Retransmission and probes.
-  std::optional<Seq> rtt_seq_;  // timed segment: a sample when an ACK passes it
-  int retries_ = 0;
-  int persist_backoff_ = 0;
-  int window_probes_ = 0;  // persist timer expiries since the peer last sent anything
-  int keepalive_probes_ = 0;
+  Seq rtt_seq_;  // timed segment, when has_rtt_seq_: a sample when an ACK passes it
   // Congestion control and loss recovery.
   // Inline rather than behind a pointer: Reno is the only algorithm, and a separate
   // allocation cost every connection ~56 bytes. A second one would make this a variant.
   Reno cc_;
-  int dup_acks_ = 0;
   Seq recover_;   // RFC 6582 "recover": SND.MAX when recovery began
   Seq high_rxt_;  // RFC 6675 HighRxt: the highest octet retransmitted
-  // Undo of a spurious recovery: the window before it, and how many of its
-  // retransmissions have not yet been reported as duplicates (D-SACK); -1: nothing to undo.
+  // Undo of a spurious recovery: the window before it (and undo_retrans_, below).
   std::uint32_t prior_cwnd_ = 0, prior_ssthresh_ = 0;
-  int undo_retrans_ = -1;
   std::errc error_{};  // the error the next call reports (pending_error()); {}: none
-  // The right edge (RCV.ADV) the last check_invariants() saw: it must never move left.
-  mutable std::optional<Seq> checked_rcv_adv_;
+  // The right edge (RCV.ADV) the last check_invariants() saw, when has_checked_rcv_adv_: it
+  // must never move left.
+  mutable Seq checked_rcv_adv_;
 
   // --- 2 and 1 bytes ---
+  // Retry and probe counts, 16 bits (issue 9): each one timer expiry or segment apart, they
+  // stop at the top (bump()) rather than wrap, and a limit above it is read as the top
+  // (count_limit()): 65535 expiries are 18 hours even at keepalive's 1 s floor.
+  std::uint16_t retries_ = 0;
+  std::uint16_t persist_backoff_ = 0;
+  std::uint16_t window_probes_ = 0;  // persist timer expiries since the peer last sent anything
+  std::uint16_t keepalive_probes_ = 0;
+  std::uint16_t dup_acks_ = 0;
+  // Retransmissions in this recovery not yet reported as duplicates (D-SACK); -1: nothing to
+  // undo, as after more than 32767 of them (too many to track).
+  std::int16_t undo_retrans_ = -1;
   // RFC 9293 §3.7.1: 536 unless the peer says more (cc_, declared before, starts from it too).
   static constexpr std::uint16_t kDefaultSendMss = 536;
   std::uint16_t send_mss_ = kDefaultSendMss;
@@ -420,11 +434,17 @@ class Connection {
   bool in_recovery_ : 1 = false;
   bool recovered_once_ : 1 = false;  // recover_ is meaningful
   bool rtx_first_ : 1 = false;       // retransmit the segment at SND.UNA next (fast retransmit)
+  // Whether the Seq members of those names hold a value (an optional's flag, as a bit).
+  bool has_peer_fin_ : 1 = false;
+  bool has_dsack_ : 1 = false;
+  bool has_rtt_seq_ : 1 = false;
+  mutable bool has_checked_rcv_adv_ : 1 = false;
 };
 
 // Issue 9: a million idle connections, at most 512 bytes per endpoint with the socket and
-// the stack's tables; the Connection was 592 bytes before its members were packed. A
+// the stack's tables; the Connection was 592 bytes before its members were packed, 448
+// before SharedConfig became one pointer and the counters and optionals were narrowed. A
 // member added here is paid for a million times: keep it under this (or raise it knowing).
-static_assert(sizeof(Connection) <= 448, "the TCB grew: see the comment above");
+static_assert(sizeof(Connection) <= 408, "the TCB grew: see the comment above");
 
 }  // namespace synack::tcp

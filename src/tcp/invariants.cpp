@@ -94,11 +94,12 @@ void Connection::check_invariants() const {
   if (receiving) {
     // The window never shrinks (RFC 9293 §3.8.6.2.2; config.hpp and window_to_advertise):
     // the right edge advertised never moves left...
-    if (checked_rcv_adv_) {
-      require(before_eq(*checked_rcv_adv_, rcv_adv_), "RCV.ADV never moves left",
-              [&] { return "was " + seq(*checked_rcv_adv_) + ", now " + seq(rcv_adv_); });
+    if (has_checked_rcv_adv_) {
+      require(before_eq(checked_rcv_adv_, rcv_adv_), "RCV.ADV never moves left",
+              [&] { return "was " + seq(checked_rcv_adv_) + ", now " + seq(rcv_adv_); });
     }
     checked_rcv_adv_ = rcv_adv_;
+    has_checked_rcv_adv_ = true;
     // ...nothing is taken beyond it (but a FIN, which takes no buffer, just past it)...
     require(before_eq(rcv_nxt_ - (fin_received_ ? 1u : 0u), rcv_adv_), "RCV.NXT <= RCV.ADV", [&] {
       return "RCV.NXT=" + seq(rcv_nxt_) + " RCV.ADV=" + seq(rcv_adv_) +

@@ -64,7 +64,7 @@ void Connection::fill_header(OutSegment& out, Seq seq, TcpFlags flags, Instant n
   if (sack_ok_ && flags.has(TcpFlags::ack)) {
     // RFC 2883: a duplicate is reported first; then the islands we hold, newest first
     // (RFC 2018 §4). The builder keeps as many as fit beside the timestamps.
-    if (dsack_) h.options.add_sack(*dsack_);
+    if (has_dsack_) h.options.add_sack(dsack_);
     std::array<wire::SackBlock, wire::tcp_max_sack_blocks> blocks{};
     const std::size_t n = reassembly_.sack_blocks(blocks);
     for (std::size_t i = 0; i < n; ++i) h.options.add_sack(blocks[i]);
@@ -104,9 +104,9 @@ void Connection::note_sent(const OutSegment& out, Instant now, bool in_line) {
     last_ack_sent_ = rcv_nxt_;
     const std::uint32_t scale = h.flags.has(TcpFlags::syn) ? 0 : rcv_wscale_;
     rcv_adv_ = latest(rcv_adv_, rcv_nxt_ + (static_cast<std::uint32_t>(h.window) << scale));
-    if (dsack_ && h.options.sack_block_count > 0) {
+    if (has_dsack_ && h.options.sack_block_count > 0) {
       ++ctx_->counters.tcp.dsacks_sent;
-      dsack_.reset();
+      has_dsack_ = false;
     }
   }
   const Seq seq(h.seq);
@@ -120,8 +120,9 @@ void Connection::note_sent(const OutSegment& out, Instant now, bool in_line) {
   if (after(seq + len, snd_max_)) {
     snd_max_ = seq + len;
     // Without timestamps, time one segment per round trip, never a retransmitted one.
-    if (!ts_ok_ && !rtt_seq_ && retries_ == 0) {
+    if (!ts_ok_ && !has_rtt_seq_ && retries_ == 0) {
       rtt_seq_ = snd_max_;
+      has_rtt_seq_ = true;
       rtt_start_ = now;
     }
   }
@@ -237,7 +238,10 @@ bool Connection::next_retransmission(Instant now, OutSegment& out) {
     return false;
   }
   out.retransmission = true;
-  if (undo_retrans_ >= 0) ++undo_retrans_;
+  if (undo_retrans_ >= 0) {
+    undo_retrans_ =
+        undo_retrans_ < INT16_MAX ? static_cast<std::int16_t>(undo_retrans_ + 1) : std::int16_t{-1};
+  }
   const Seq end =
       Seq(out.header.seq) + out.payload_length + (out.header.flags.has(TcpFlags::fin) ? 1u : 0u);
   high_rxt_ = latest(high_rxt_, end);

@@ -15,10 +15,10 @@ void Connection::on_new_ack(const Segment& seg, std::uint32_t acked, std::uint32
   if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->tsecr != 0) {
     const std::uint32_t ticks = ts_now(now) - seg.options.timestamps->tsecr;
     if (ticks < 0x7fffffff) rto_.on_sample(milliseconds(ticks));
-    rtt_seq_.reset();
-  } else if (rtt_seq_ && after_eq(seg.ack, *rtt_seq_)) {
+    has_rtt_seq_ = false;
+  } else if (has_rtt_seq_ && after_eq(seg.ack, rtt_seq_)) {
     if (retries_ == 0) rto_.on_sample(now - rtt_start_);
-    rtt_seq_.reset();
+    has_rtt_seq_ = false;
   }
   // Progress: the count of retransmissions before giving up starts again, and so does the
   // user timeout.
@@ -55,7 +55,7 @@ void Connection::on_new_ack(const Segment& seg, std::uint32_t acked, std::uint32
 
 void Connection::on_duplicate_ack(bool newly_sacked) {
   ++ctx_->counters.tcp.dup_acks;
-  ++dup_acks_;
+  bump(dup_acks_);
   if (in_recovery_) {
     // NewReno inflates the window by one segment per duplicate ACK (RFC 6582 §3.2 step 3):
     // each one says a segment has left the network. With SACK, the pipe estimate does it.
@@ -83,8 +83,8 @@ void Connection::enter_recovery() {
   high_rxt_ = snd_una_;
   cc_.on_congestion_event(flight_size());
   if (!sack_ok_) cc_.set_cwnd(cc_.ssthresh() + 3 * cc_.smss());  // RFC 6582 step 2
-  rtx_first_ = true;  // fast retransmit: the segment at SND.UNA goes now
-  rtt_seq_.reset();   // Karn: no sample across a retransmission
+  rtx_first_ = true;     // fast retransmit: the segment at SND.UNA goes now
+  has_rtt_seq_ = false;  // Karn: no sample across a retransmission
 }
 
 }  // namespace synack::tcp

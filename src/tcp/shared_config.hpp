@@ -7,9 +7,14 @@
 //
 //   SharedConfig a(defaults), b = a;  // one Config, two owners
 //   b.edit().nodelay = true;           // b now has its own; a is unchanged
+//
+// One pointer, with the count beside the Config it counts (intrusive): a shared_ptr is two,
+// and both the connection and its socket hold one (issue 9, 8 bytes each per endpoint).
 #pragma once
 
-#include <memory>
+#include <atomic>
+#include <cstdint>
+#include <utility>
 
 #include "tcp/config.hpp"
 
@@ -20,27 +25,49 @@ class SharedConfig {
   // The default options (Config{}), with nothing allocated until edit().
   SharedConfig() = default;
   // Implicit: a Config given by value becomes a shared one of its own.
-  SharedConfig(const Config& c) : p_(std::make_shared<Config>(c)) {}  // NOLINT: by design
+  SharedConfig(const Config& c) : p_(new Block{c}) {}  // NOLINT: by design
+  SharedConfig(const SharedConfig& o) : p_(o.p_) {
+    // Relaxed, as shared_ptr: a new owner comes from an existing one, which keeps it alive.
+    if (p_) p_->owners.fetch_add(1, std::memory_order_relaxed);
+  }
+  SharedConfig(SharedConfig&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  SharedConfig& operator=(SharedConfig o) noexcept {  // copy and move both, by swap
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~SharedConfig() { drop(); }
 
-  const Config& operator*() const { return p_ ? *p_ : defaults(); }
+  const Config& operator*() const { return p_ ? p_->config : defaults(); }
   const Config* operator->() const { return &**this; }
 
   // The options, to change: no longer shared with anyone once this returns.
   Config& edit() {
     if (!p_) {
-      p_ = std::make_shared<Config>();
-    } else if (p_.use_count() > 1) {
-      p_ = std::make_shared<Config>(*p_);
+      p_ = new Block{};
+    } else if (p_->owners.load(std::memory_order_acquire) > 1) {
+      Block* own = new Block{p_->config};
+      drop();
+      p_ = own;
     }
-    return *p_;
+    return p_->config;
   }
 
  private:
+  struct Block {
+    Config config;
+    // Atomic, as shared_ptr's count was: a copy taken on another thread (of a Config some
+    // other stack's socket holds) must not corrupt the count.
+    std::atomic<std::uint32_t> owners{1};
+  };
+  void drop() {
+    if (p_ && p_->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p_;
+    p_ = nullptr;
+  }
   static const Config& defaults() {
     static const Config c{};
     return c;
   }
-  std::shared_ptr<Config> p_;  // null: Config{}
+  Block* p_ = nullptr;  // null: Config{}
 };
 
 }  // namespace synack::tcp

@@ -18,7 +18,7 @@ std::optional<TimeWaitState> Connection::time_wait_state(Instant now) const {
     if (t != static_cast<std::size_t>(Timer::TimeWait) && timers_[t] != kUnarmed)
       return std::nullopt;
   }
-  if (rst_pending_ || ack_now_ || keepalive_probe_ || window_probe_ || dsack_ ||
+  if (rst_pending_ || ack_now_ || keepalive_probe_ || window_probe_ || has_dsack_ ||
       !reassembly_.empty() || undo_retrans_ > 0 || snd_una_ != snd_nxt_ || snd_nxt_ != snd_max_ ||
       last_ack_sent_ != rcv_nxt_ || after(snd_wl2_, snd_una_) || !send_buffer_.empty() ||
       !receive_buffer_.empty()) {

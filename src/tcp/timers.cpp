@@ -20,9 +20,9 @@ void Connection::on_timer(Timer timer, Instant now) {
         return;
       }
       if (!retrans_stamp_) retrans_stamp_ = now;
-      ++retries_;
-      rto_.back_off();   // RFC 6298 (5.5) [RFC9293 MUST-19]
-      rtt_seq_.reset();  // Karn: no sample across a retransmission
+      bump(retries_);
+      rto_.back_off();       // RFC 6298 (5.5) [RFC9293 MUST-19]
+      has_rtt_seq_ = false;  // Karn: no sample across a retransmission
       // RFC 5681 §3.1: one segment, slow start again; RFC 6582 §3.2 step 1: losses from
       // this window do not start a new fast recovery.
       if (synchronized(state_)) cc_.on_timeout(flight_size());
@@ -66,13 +66,13 @@ void Connection::on_timer(Timer timer, Instant now) {
         fail(std::errc::timed_out, "user timeout: window still shut", now);
         return;
       }
-      if (window_probes_ >= config_->data_retries) {
+      if (window_probes_ >= count_limit(config_->data_retries)) {
         fail(std::errc::timed_out, "zero-window probes unanswered", now);
         return;
       }
-      ++window_probes_;
+      bump(window_probes_);
       window_probe_ = true;
-      ++persist_backoff_;
+      bump(persist_backoff_);
       return;  // output re-arms the timer while data still waits
     case Timer::Keepalive: {
       if (!config_->keepalive.enabled || !synchronized(state_) || state_ == State::TimeWait) return;
@@ -87,12 +87,12 @@ void Connection::on_timer(Timer timer, Instant now) {
       const bool given_up =
           config_->user_timeout > Duration::zero()
               ? keepalive_probes_ > 0 && now - last_received_ >= config_->user_timeout
-              : keepalive_probes_ >= config_->keepalive.count;
+              : keepalive_probes_ >= count_limit(config_->keepalive.count);
       if (given_up) {
         fail(std::errc::timed_out, "keepalive: no answer", now);
         return;
       }
-      ++keepalive_probes_;
+      bump(keepalive_probes_);
       keepalive_probe_ = true;
       arm(Timer::Keepalive, now + config_->keepalive.interval);
       return;
@@ -116,7 +116,7 @@ std::string_view Connection::retransmission_limit(Instant now) const {
   // Linux's tcp_write_timeout: the user timeout replaces the count for data; a SYN stops
   // at whichever comes first. Either way it only ends a connection that has retransmitted.
   const bool timed = user_timeout_applies();
-  if ((connecting || !timed) && retries_ >= limit) return "retransmission limit";
+  if ((connecting || !timed) && retries_ >= count_limit(limit)) return "retransmission limit";
   if (timed && retries_ > 0 && retrans_stamp_ && now - *retrans_stamp_ >= config_->user_timeout) {
     return "user timeout";
   }
