@@ -1,5 +1,6 @@
 #include "wire/tcp.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <ostream>
 
@@ -111,13 +112,21 @@ std::size_t write_tcp_gathering(MutableBytes out, const TcpHeader& header,
                                 std::uint32_t dst) {
   std::size_t payload_length = 0;
   for (const Bytes piece : payload) payload_length += piece.size();
+  // Below this the pieces are copied and the segment summed whole: a few bytes are summed
+  // with the header faster than summing piece by piece saves (a 1-byte round trip).
+  constexpr std::size_t kSumWhileCopyingFrom = 256;
   const std::size_t total = write_tcp_header(out, header, payload_length);
   if (total == 0) return 0;
+  const std::size_t header_length = total - payload_length;
+  std::uint8_t* to = out.data() + header_length;
+  if (payload_length < kSumWhileCopyingFrom) {
+    for (const Bytes piece : payload) to = std::copy(piece.begin(), piece.end(), to);
+    store_be16(out.data() + 16, transport_checksum(src, dst, ip_protocol_tcp, out.first(total)));
+    return total;
+  }
   ChecksumAccumulator acc;
   add_ipv4_pseudo_header(acc, src, dst, ip_protocol_tcp, static_cast<std::uint16_t>(total));
-  const std::size_t header_length = total - payload_length;
   acc.add(out.first(header_length));
-  std::uint8_t* to = out.data() + header_length;
   for (const Bytes piece : payload) {
     acc.add_copying(to, piece);
     to += piece.size();

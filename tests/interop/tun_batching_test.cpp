@@ -17,6 +17,7 @@
 
 #include "interop.hpp"
 #include "link/tun/tun_link.hpp"
+#include "numbered_datagrams.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/udp.hpp"
 
@@ -47,32 +48,6 @@ std::vector<std::uint8_t> datagram(std::uint32_t seq) {
   wire::write_ipv4_header(wire::MutableBytes(frame.data(), 20), h, 8 + kPayload);
   return frame;
 }
-
-std::uint32_t seq_of(wire::Bytes payload) {
-  std::uint32_t seq = 0;
-  for (std::size_t i = 0; i < 4; ++i) seq = (seq << 8) | payload[i];
-  return seq;
-}
-
-// Collects the sequence numbers of the echoes, checking each frame's headers on the way.
-struct Echoes final : link::FrameSink {
-  std::vector<std::uint32_t> seqs;
-  std::uint32_t malformed = 0;
-  void on_frame(wire::Bytes frame, Instant /*arrived*/) override {
-    auto ip = wire::Ipv4View::parse(frame);
-    if (!ip || ip->protocol() != wire::kUdp || ip->dst() != kStackIp) {
-      ++malformed;
-      return;
-    }
-    auto udp = wire::UdpView::parse(ip->payload());
-    if (!udp || udp->dst_port() != kLinkPort || udp->payload().size() != kPayload ||
-        !wire::udp_checksum_ok(*udp, ip->src(), ip->dst())) {
-      ++malformed;
-      return;
-    }
-    seqs.push_back(seq_of(udp->payload()));
-  }
-};
 
 // The kernel's side: a UDP socket in the namespace that records what arrives and echoes it.
 struct KernelEcho {
@@ -117,7 +92,7 @@ struct KernelEcho {
       const ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, &sa, &len);
       if (n < 4) continue;
       std::memcpy(&from, &sa, sizeof from);
-      seen.push_back(seq_of(wire::Bytes(buf, 4)));
+      seen.push_back(datagram_number(wire::Bytes(buf, 4)));
       ::sendto(fd, buf, static_cast<std::size_t>(n), 0, &sa, len);
     }
   }
@@ -168,7 +143,7 @@ TEST_P(TunBatching, TenThousandDatagramsToTheKernelAndBackNoneLostOrReordered) {
   // Nothing sent, nothing to read: an epoll loop would sleep, not spin.
   EXPECT_EQ(wait_readable(ep, 50), 0) << std::strerror(errno);
 
-  Echoes echoes;
+  NumberedDatagrams echoes(kStackIp, kLinkPort, kPayload);
   echoes.seqs.reserve(kDatagrams);
   std::uint32_t sent = 0;
   const Instant now{};

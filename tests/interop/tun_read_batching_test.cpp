@@ -17,6 +17,7 @@
 
 #include "interop.hpp"
 #include "link/tun/tun_link.hpp"
+#include "numbered_datagrams.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/udp.hpp"
 
@@ -29,32 +30,6 @@ constexpr std::uint32_t kDatagrams = 10000;
 // tx_queue_len, 500), so none is dropped.
 constexpr std::uint32_t kWindow = 200;
 constexpr std::size_t kPayload = 64;
-
-std::uint32_t seq_of(wire::Bytes payload) {
-  std::uint32_t seq = 0;
-  for (std::size_t i = 0; i < 4; ++i) seq = (seq << 8) | payload[i];
-  return seq;
-}
-
-// Collects the datagrams' sequence numbers, checking each frame's headers on the way.
-struct Datagrams final : link::FrameSink {
-  std::vector<std::uint32_t> seqs;
-  std::uint32_t malformed = 0;
-  void on_frame(wire::Bytes frame, Instant /*arrived*/) override {
-    auto ip = wire::Ipv4View::parse(frame);
-    if (!ip || ip->protocol() != wire::kUdp || ip->dst() != kStackIp) {
-      ++malformed;
-      return;
-    }
-    auto udp = wire::UdpView::parse(ip->payload());
-    if (!udp || udp->dst_port() != kLinkPort || udp->payload().size() != kPayload ||
-        !wire::udp_checksum_ok(*udp, ip->src(), ip->dst())) {
-      ++malformed;
-      return;
-    }
-    seqs.push_back(seq_of(udp->payload()));
-  }
-};
 
 // The kernel's side: a UDP socket in the namespace that sends numbered datagrams to the
 // link's address (through the device: the route to 198.18.0.0/24 is synack0's).
@@ -110,14 +85,14 @@ std::unique_ptr<link::TunLink> open_link(const TestNetns& ns, bool batching) {
 
 // Receives until `count` datagrams in all are collected, in budgets as Stack::poll takes
 // them; bounded in time (the sends are synchronous, so they are all queued already).
-void receive_until(link::TunLink& tun, Datagrams& sink, std::size_t count) {
+void receive_until(link::TunLink& tun, NumberedDatagrams& sink, std::size_t count) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (sink.seqs.size() < count && std::chrono::steady_clock::now() < give_up) {
     if (tun.receive(Instant{}, sink, 64) == 0) std::this_thread::yield();
   }
 }
 
-void expect_all_in_order(const Datagrams& sink, const link::TunLink& tun) {
+void expect_all_in_order(const NumberedDatagrams& sink, const link::TunLink& tun) {
   EXPECT_EQ(sink.malformed, 0u);
   ASSERT_EQ(sink.seqs.size(), kDatagrams);
   for (std::uint32_t i = 0; i < kDatagrams; ++i) {
@@ -142,7 +117,7 @@ TEST_P(TunReadBatching, TenThousandDatagramsFromTheKernelNoneLostOrReordered) {
   KernelSender kernel(ns);
   ASSERT_GE(kernel.fd, 0) << std::strerror(errno);
 
-  Datagrams sink;
+  NumberedDatagrams sink(kStackIp, kLinkPort, kPayload);
   sink.seqs.reserve(kDatagrams);
   for (std::uint32_t end = kWindow; end <= kDatagrams; end += kWindow) {
     ASSERT_TRUE(kernel.send_until(end)) << std::strerror(errno);
@@ -175,7 +150,7 @@ TEST(TunReadBatchingThreads, AnotherThreadThanTheOwnerReadsInOrder) {
   KernelSender kernel(ns);
   ASSERT_GE(kernel.fd, 0) << std::strerror(errno);
 
-  Datagrams sink;
+  NumberedDatagrams sink(kStackIp, kLinkPort, kPayload);
   sink.seqs.reserve(kDatagrams);
   std::uint64_t foreign_frames = 0, foreign_calls = 0;
   bool owner = true;  // this thread receives first, so it owns the ring
@@ -239,7 +214,7 @@ TEST(TunReadBatchingThreads, TheReadingThreadsBlockingCallsAreNotInterrupted) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   });
-  Datagrams sink;
+  NumberedDatagrams sink(kStackIp, kLinkPort, kPayload);
   int interrupted = 0, timed_out = 0;
   for (int round = 0; round < 20; ++round) {
     while (tun->receive(Instant{}, sink, 64) > 0) {
