@@ -357,19 +357,39 @@ int kernel_tcp_socket(const TestNetns& ns) {
   return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 }
 
-int kernel_connect(const TestNetns& ns, Ipv4Address address, std::uint16_t port) {
-  const int fd = kernel_tcp_socket(ns);
-  if (fd < 0) return -1;
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+sockaddr ipv4_sockaddr(Ipv4Address address, std::uint16_t port) {
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
   sin.sin_port = htons(port);
   sin.sin_addr.s_addr = htonl(address.to_u32());
   sockaddr sa{};
   std::memcpy(&sa, &sin, sizeof sin);
-  if (::connect(fd, &sa, sizeof sin) < 0) {
+  return sa;
+}
+
+int kernel_udp_socket(const TestNetns& ns, Ipv4Address address, std::uint16_t port) {
+  auto guard = link::NetnsGuard::enter(ns.name());
+  if (!guard) return -1;
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const sockaddr sa = ipv4_sockaddr(address, port);
+  if (::bind(fd, &sa, sizeof(sockaddr_in)) < 0) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int kernel_connect(const TestNetns& ns, Ipv4Address address, std::uint16_t port) {
+  const int fd = kernel_tcp_socket(ns);
+  if (fd < 0) return -1;
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const sockaddr sa = ipv4_sockaddr(address, port);
+  if (::connect(fd, &sa, sizeof(sockaddr_in)) < 0) {
     const int e = errno;
     ::close(fd);
     errno = e;

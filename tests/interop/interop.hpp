@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdint>
@@ -188,6 +189,10 @@ class InProcessStack {
 
 // A kernel TCP socket made inside the namespace (it stays there, whatever thread uses it).
 int kernel_tcp_socket(const TestNetns& ns);
+// A kernel UDP socket in the namespace bound to address:port, or -1 (errno says why).
+int kernel_udp_socket(const TestNetns& ns, Ipv4Address address, std::uint16_t port);
+// address:port as the sockets API takes it.
+sockaddr ipv4_sockaddr(Ipv4Address address, std::uint16_t port);
 // Connects a kernel socket to synack (blocking, bounded by a 5 s send timeout).
 int kernel_connect(const TestNetns& ns, Ipv4Address address, std::uint16_t port);
 

@@ -56,23 +56,10 @@ struct KernelEcho {
   std::atomic<bool> stop{false};
   std::thread thread;
 
-  explicit KernelEcho(const TestNetns& ns) {
-    auto guard = link::NetnsGuard::enter(ns.name());
-    if (!guard) return;
-    fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(kKernelPort);
-    sin.sin_addr.s_addr = htonl(kHostIp.to_u32());
-    sockaddr sa{};
-    std::memcpy(&sa, &sin, sizeof sin);
+  explicit KernelEcho(const TestNetns& ns) : fd(kernel_udp_socket(ns, kHostIp, kKernelPort)) {
+    if (fd < 0) return;
     timeval tv{0, 100'000};  // the loop below checks `stop` this often
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (::bind(fd, &sa, sizeof sin) < 0) {
-      ::close(fd);
-      fd = -1;
-      return;
-    }
     seen.reserve(kDatagrams);
     thread = std::thread([this] { run(); });
   }

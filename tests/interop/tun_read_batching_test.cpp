@@ -38,25 +38,8 @@ struct KernelSender {
   sockaddr to{};
   std::uint32_t next = 0;
 
-  explicit KernelSender(const TestNetns& ns) {
-    auto guard = link::NetnsGuard::enter(ns.name());
-    if (!guard) return;
-    fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(kKernelPort);
-    sin.sin_addr.s_addr = htonl(kHostIp.to_u32());
-    sockaddr sa{};
-    std::memcpy(&sa, &sin, sizeof sin);
-    if (::bind(fd, &sa, sizeof sin) < 0) {
-      ::close(fd);
-      fd = -1;
-      return;
-    }
-    sin.sin_port = htons(kLinkPort);
-    sin.sin_addr.s_addr = htonl(kStackIp.to_u32());
-    std::memcpy(&to, &sin, sizeof sin);
-  }
+  explicit KernelSender(const TestNetns& ns)
+      : fd(kernel_udp_socket(ns, kHostIp, kKernelPort)), to(ipv4_sockaddr(kStackIp, kLinkPort)) {}
   ~KernelSender() {
     if (fd >= 0) ::close(fd);
   }
