@@ -113,6 +113,8 @@ void Stack::Impl::tcp_input(const wire::Ipv4View& ip) {
     if (const std::string_view why = c.take_drop_reason(); !why.empty()) {
       drop(ip.packet(), "tcp", why);
     }
+    // Output that may wait for the end of the batch of frames: one cumulative ACK for all
+    // of its in-order segments [RFC9293 MUST-58].
     if (in_input_batch && slot.listener < 0 && !c.finished() && c.output_can_wait()) {
       if (!slot.output_waits) {
         slot.output_waits = true;
