@@ -357,6 +357,16 @@ int kernel_tcp_socket(const TestNetns& ns) {
   return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 }
 
+namespace {
+// Closes a socket whose set-up failed, keeping the errno that says why; -1.
+int close_failed(int fd) {
+  const int e = errno;
+  ::close(fd);
+  errno = e;
+  return -1;
+}
+}  // namespace
+
 sockaddr ipv4_sockaddr(Ipv4Address address, std::uint16_t port) {
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
@@ -373,12 +383,7 @@ int kernel_udp_socket(const TestNetns& ns, Ipv4Address address, std::uint16_t po
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   const sockaddr sa = ipv4_sockaddr(address, port);
-  if (::bind(fd, &sa, sizeof(sockaddr_in)) < 0) {
-    const int e = errno;
-    ::close(fd);
-    errno = e;
-    return -1;
-  }
+  if (::bind(fd, &sa, sizeof(sockaddr_in)) < 0) return close_failed(fd);
   return fd;
 }
 
@@ -389,12 +394,7 @@ int kernel_connect(const TestNetns& ns, Ipv4Address address, std::uint16_t port)
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   const sockaddr sa = ipv4_sockaddr(address, port);
-  if (::connect(fd, &sa, sizeof(sockaddr_in)) < 0) {
-    const int e = errno;
-    ::close(fd);
-    errno = e;
-    return -1;
-  }
+  if (::connect(fd, &sa, sizeof(sockaddr_in)) < 0) return close_failed(fd);
   return fd;
 }
 

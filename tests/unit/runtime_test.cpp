@@ -47,6 +47,14 @@ struct TwoHosts {
     EXPECT_FALSE(server->listen(l, 8));
     return l;
   }
+  // A connection to `port`, listened on first: the client's socket `c` and the accepted `a`
+  // (use under ASSERT_NO_FATAL_FAILURE).
+  void connected(std::uint16_t port, SocketId& c, SocketId& a) {
+    const SocketId l = listen(port);
+    client->tcp_socket(c);
+    ASSERT_FALSE(client->connect(c, {kServerIp, port}));
+    ASSERT_FALSE(server->accept(l, a));
+  }
 
   std::unique_ptr<link::DatagramLink> server_link, client_link;
   std::unique_ptr<link::FaultLink> server_faults, client_faults;
@@ -84,11 +92,8 @@ TEST(Runtime, ConnectToAClosedPortIsRefused) {
 
 TEST(Runtime, ReadBlocksUntilDataThenUntilEndOfStream) {
   TwoHosts h;
-  const SocketId l = h.listen(80);
   SocketId c, a;
-  h.client->tcp_socket(c);
-  ASSERT_FALSE(h.client->connect(c, {kServerIp, 80}));
-  ASSERT_FALSE(h.server->accept(l, a));
+  ASSERT_NO_FATAL_FAILURE(h.connected(80, c, a));
   std::thread writer([&] {
     std::this_thread::sleep_for(30ms);
     std::size_t n;
@@ -109,11 +114,8 @@ TEST(Runtime, ReadBlocksUntilDataThenUntilEndOfStream) {
 
 TEST(Runtime, WriteBlocksWhileTheSendBufferIsFullAndEveryByteArrives) {
   TwoHosts h;
-  const SocketId l = h.listen(80);
   SocketId c, a;
-  h.client->tcp_socket(c);
-  ASSERT_FALSE(h.client->connect(c, {kServerIp, 80}));
-  ASSERT_FALSE(h.server->accept(l, a));
+  ASSERT_NO_FATAL_FAILURE(h.connected(80, c, a));
   std::vector<std::uint8_t> data(4 << 20);
   std::iota(data.begin(), data.end(), std::uint8_t{0});
   for (std::size_t i = 0; i < data.size(); i += 4096) data[i] = static_cast<std::uint8_t>(i >> 12);
@@ -137,11 +139,8 @@ TEST(Runtime, WriteBlocksWhileTheSendBufferIsFullAndEveryByteArrives) {
 
 TEST(Runtime, AWriteCutShortByAResetReturnsItsCountAndTheNextCallTheReset) {
   TwoHosts h;
-  const SocketId l = h.listen(80);
   SocketId c, a;
-  h.client->tcp_socket(c);
-  ASSERT_FALSE(h.client->connect(c, {kServerIp, 80}));
-  ASSERT_FALSE(h.server->accept(l, a));
+  ASSERT_NO_FATAL_FAILURE(h.connected(80, c, a));
   std::atomic<bool> blocked{false};
   std::size_t n = 0;
   std::error_code first;
@@ -215,11 +214,8 @@ TEST(Runtime, WaitFindsTheReadySocketAmongMany) {
 
 TEST(Runtime, StopCancelsBlockedCallsAndClosesConnectionsWithFin) {
   TwoHosts h;
-  const SocketId l = h.listen(80);
   SocketId c, a;
-  h.client->tcp_socket(c);
-  ASSERT_FALSE(h.client->connect(c, {kServerIp, 80}));
-  ASSERT_FALSE(h.server->accept(l, a));
+  ASSERT_NO_FATAL_FAILURE(h.connected(80, c, a));
   std::error_code blocked;
   std::thread reader([&] {
     std::uint8_t b[4];
